@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Makes a Docker engine available on this machine (installing Debian's docker.io and starting
+# dockerd where missing), then builds the local test images. Safe to run again: each step is
+# skipped when its result is already there.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+socket="${DOCKER_SOCKET:-/var/run/docker.sock}"
+
+log() { echo "setup-docker: $*" >&2; }
+
+engine_up() { docker -H "unix://$socket" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+need_packages=()
+command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
+[ -x /usr/bin/busybox ] && /usr/bin/busybox --list >/dev/null 2>&1 || need_packages+=(busybox-static)
+if [ "${#need_packages[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing ${need_packages[*]} and not root: install them, or run this script as root"
+    exit 1
+  fi
+  log "installing ${need_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+fi
+
+if ! engine_up; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "no Docker engine answers on $socket and only root can start one"
+    exit 1
+  fi
+  log "starting dockerd (log: /var/log/dockerd.log)"
+  nohup dockerd --host "unix://$socket" >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 1 120); do
+    engine_up && break
+    sleep 0.5
+  done
+  if ! engine_up; then
+    log "dockerd did not come up within 60s; last lines of /var/log/dockerd.log:"
+    tail -n 20 /var/log/dockerd.log >&2 || true
+    exit 1
+  fi
+fi
+log "engine $(docker -H "unix://$socket" version --format '{{.Server.Version}}') on $socket"
+
+"$here/build-test-images.sh"

@@ -1,0 +1,41 @@
+// The checks the Mesos agent applies to an executor Call before anything else
+// (validateExecutorCall, spec 1.5), so the local agent refuses what a real one would.
+import type { mesos } from '../proto/generated/mesos.js';
+
+const SOURCE_EXECUTOR = 2;
+const TASK_STAGING = 6;
+
+export function validateExecutorCall(call: mesos.v1.executor.ICall): string | undefined {
+  if (call.type == null) return "Expecting 'type' to be present";
+  if (!call.executor_id?.value) return "Expecting 'executor_id' to be present";
+  if (!call.framework_id?.value) return "Expecting 'framework_id' to be present";
+  switch (call.type) {
+    case 1:
+      return call.subscribe ? undefined : "Expecting 'subscribe' to be present";
+    case 2: {
+      const status = call.update?.status;
+      if (!call.update || !status) return "Expecting 'update' to be present";
+      if (!status.uuid) return "Expecting 'uuid' to be present";
+      if (!isValidUuid(status.uuid)) return 'Not a valid UUID';
+      if (status.executor_id?.value != null && status.executor_id.value !== call.executor_id.value) {
+        return `ExecutorID in Call: ${call.executor_id.value} does not match ExecutorID in TaskStatus: ${status.executor_id.value}`;
+      }
+      if (status.source !== SOURCE_EXECUTOR) {
+        return `Received Call from executor ${call.executor_id.value} of framework ${call.framework_id.value} with invalid source, expecting 'SOURCE_EXECUTOR'`;
+      }
+      if (status.state === TASK_STAGING) return `Received TASK_STAGING from executor ${call.executor_id.value} which is not allowed`;
+      return undefined;
+    }
+    case 3:
+      return call.message ? undefined : "Expecting 'message' to be present";
+    default:
+      return undefined;
+  }
+}
+
+// 16 raw bytes with a known RFC 4122 version (1-5) in the high nibble of byte 6.
+export function isValidUuid(bytes: Uint8Array): boolean {
+  if (bytes.length !== 16) return false;
+  const version = bytes[6]! >> 4;
+  return version >= 1 && version <= 5;
+}

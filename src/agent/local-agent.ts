@@ -1,0 +1,387 @@
+// A single-machine implementation of the agent side of /api/v1/executor, so that one machine can
+// run a task without a Mesos cluster, and so that the executor's tests have a real peer: it
+// launches executors through the launcher, streams events, acknowledges updates and can kill,
+// shut down, drop streams and go away like a restarting agent.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { hostname } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { decodeCall, encodeEvent, type ContentType } from '../protocol/codec.js';
+import { encodeRecord } from '../protocol/recordio.js';
+import type { mesos } from '../proto/generated/mesos.js';
+import { DockerEngine } from '../docker/engine.js';
+import { validateExecutorCall } from './call-validation.js';
+import { launchExecutor } from './launcher.js';
+
+const JSON_TYPE: ContentType = 'application/json';
+const PROTOBUF_TYPE: ContentType = 'application/x-protobuf';
+const EventType = { SUBSCRIBED: 1, LAUNCH: 2, KILL: 3, ACKNOWLEDGED: 4, SHUTDOWN: 7 } as const;
+const CallType = { SUBSCRIBE: 1, UPDATE: 2, MESSAGE: 3, HEARTBEAT: 4 } as const;
+
+export interface LocalAgentOptions {
+  readonly workDir: string;
+  readonly executorPath: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly authToken?: string;
+  readonly autoAcknowledge?: boolean;
+  readonly frameworkCapabilities?: readonly number[];
+  readonly checkpoint?: boolean;
+  readonly shutdownGracePeriodMs?: number;
+  readonly recoveryTimeoutMs?: number;
+  readonly subscriptionBackoffMaxMs?: number;
+  readonly dockerSocket?: string;
+  readonly mappedDirectory?: string;
+  readonly executorFlags?: readonly string[];
+  readonly executorEnv?: Readonly<Record<string, string>>;
+}
+
+export interface ReceivedUpdate {
+  readonly executorId: string;
+  readonly status: mesos.v1.ITaskStatus;
+  // The same uuid arrived before (a resend after resubscription).
+  readonly duplicate: boolean;
+  readonly viaSubscribe: boolean;
+}
+
+export interface ReceivedCall {
+  readonly call: mesos.v1.executor.ICall;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly contentType: ContentType;
+}
+
+export interface ExecutorRecord {
+  readonly executorId: string;
+  readonly frameworkId: string;
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly sandbox: string;
+  readonly task: mesos.v1.ITaskInfo;
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly subscribeCalls: mesos.v1.executor.ICall[];
+  readonly updates: ReceivedUpdate[];
+  state: 'registering' | 'running' | 'terminating';
+  taskLaunched: boolean;
+  stream: { response: http.ServerResponse; contentType: ContentType } | undefined;
+  exitCode: number | null | undefined;
+}
+
+export class LocalAgent extends EventEmitter {
+  readonly agentId = `${randomUUID()}-S0`;
+  readonly frameworkId = `${randomUUID()}-0000`;
+  readonly calls: ReceivedCall[] = [];
+  autoAcknowledge: boolean;
+  private readonly options: LocalAgentOptions;
+  private readonly executors = new Map<string, ExecutorRecord>();
+  private readonly seenUuids = new Set<string>();
+  private server: http.Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private portValue: number;
+  private unavailable = false;
+
+  constructor(options: LocalAgentOptions) {
+    super();
+    this.options = options;
+    this.autoAcknowledge = options.autoAcknowledge ?? true;
+    this.portValue = options.port ?? 0;
+  }
+
+  get port(): number {
+    return this.portValue;
+  }
+
+  get host(): string {
+    return this.options.host ?? '127.0.0.1';
+  }
+
+  // Starts serving (again, on the same port after stop(), like a restarted agent).
+  async start(): Promise<void> {
+    const server = http.createServer((request, response) => void this.handle(request, response));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.portValue, this.host, () => resolve());
+    });
+    this.portValue = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  // Goes away like a stopped agent: every connection is cut, nothing answers.
+  async stop(): Promise<void> {
+    for (const record of this.executors.values()) {
+      record.stream = undefined;
+      if (record.state === 'running') record.state = 'registering';
+    }
+    for (const socket of this.sockets) socket.destroy();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // While set, every call is answered 503 "Agent has not finished recovery".
+  setRecovering(recovering: boolean): void {
+    this.unavailable = recovering;
+  }
+
+  launch(task: mesos.v1.ITaskInfo): ExecutorRecord {
+    const executorId = task.task_id?.value;
+    if (!executorId) throw new Error('The TaskInfo has no task_id');
+    if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
+    const containerId = randomUUID();
+    const launched = launchExecutor({
+      executorPath: this.options.executorPath,
+      workDir: this.options.workDir,
+      agentId: this.agentId,
+      frameworkId: this.frameworkId,
+      executorId,
+      containerId,
+      task,
+      agentHost: this.host,
+      agentPort: this.portValue,
+      checkpoint: this.options.checkpoint ?? false,
+      shutdownGracePeriodMs: this.options.shutdownGracePeriodMs ?? 5000,
+      recoveryTimeoutMs: this.options.recoveryTimeoutMs ?? 15 * 60_000,
+      subscriptionBackoffMaxMs: this.options.subscriptionBackoffMaxMs ?? 2000,
+      authToken: this.options.authToken,
+      dockerSocket: this.options.dockerSocket ?? '/var/run/docker.sock',
+      mappedDirectory: this.options.mappedDirectory ?? '/mnt/mesos/sandbox',
+      extraFlags: this.options.executorFlags,
+      extraEnv: this.options.executorEnv,
+    });
+    const exited = new Promise<number | null>((resolve) => {
+      launched.process.on('exit', (code, signal) => {
+        record.exitCode = code ?? (signal ? null : code);
+        this.emit('executor-exit', record, code, signal);
+        resolve(code);
+      });
+    });
+    const record: ExecutorRecord = {
+      executorId,
+      frameworkId: this.frameworkId,
+      containerId,
+      containerName: launched.containerName,
+      sandbox: launched.sandbox,
+      task,
+      process: launched.process,
+      exited,
+      subscribeCalls: [],
+      updates: [],
+      state: 'registering',
+      taskLaunched: false,
+      stream: undefined,
+      exitCode: undefined,
+    };
+    this.executors.set(executorId, record);
+    return record;
+  }
+
+  executor(executorId: string): ExecutorRecord {
+    const record = this.executors.get(executorId);
+    if (!record) throw new Error(`No executor ${executorId}`);
+    return record;
+  }
+
+  kill(taskId: string, gracePeriodMs?: number): boolean {
+    const record = this.executor(taskId);
+    return this.send(record, {
+      type: EventType.KILL,
+      kill: {
+        task_id: { value: taskId },
+        ...(gracePeriodMs !== undefined ? { kill_policy: { grace_period: { nanoseconds: Math.round(gracePeriodMs * 1e6) } } } : {}),
+      },
+    });
+  }
+
+  shutdown(executorId: string): boolean {
+    const record = this.executor(executorId);
+    record.state = 'terminating';
+    return this.send(record, { type: EventType.SHUTDOWN });
+  }
+
+  // Cuts the executor's event stream, as a network failure would.
+  dropStream(executorId: string): void {
+    const record = this.executor(executorId);
+    const stream = record.stream;
+    record.stream = undefined;
+    record.state = 'registering';
+    stream?.response.socket?.destroy();
+  }
+
+  acknowledge(executorId: string, status: mesos.v1.ITaskStatus): boolean {
+    return this.send(this.executor(executorId), {
+      type: EventType.ACKNOWLEDGED,
+      acknowledged: { task_id: status.task_id!, uuid: status.uuid! },
+    });
+  }
+
+  // The first update (already received or still to come) that matches.
+  waitForUpdate(executorId: string, predicate: (update: ReceivedUpdate) => boolean, timeoutMs = 30_000): Promise<ReceivedUpdate> {
+    const record = this.executor(executorId);
+    const found = record.updates.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('update', listener);
+        reject(new Error(`No matching update from ${executorId} within ${timeoutMs} ms; got: ${record.updates.map((u) => u.status.state).join(', ')}`));
+      }, timeoutMs);
+      const listener = (update: ReceivedUpdate): void => {
+        if (update.executorId !== executorId || !predicate(update)) return;
+        clearTimeout(timer);
+        this.off('update', listener);
+        resolve(update);
+      };
+      this.on('update', listener);
+    });
+  }
+
+  // Stops and removes a container the executor left behind (what the agent's destroy does).
+  async destroyContainer(record: ExecutorRecord): Promise<boolean> {
+    const docker = new DockerEngine(this.options.dockerSocket ?? '/var/run/docker.sock');
+    try {
+      const response = await docker.call('DELETE', `/containers/${record.containerName}?v=1&force=1`);
+      return response.status === 204;
+    } finally {
+      docker.close();
+    }
+  }
+
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const reply = (status: number, text = '', headers: http.OutgoingHttpHeaders = {}): void => {
+      response.writeHead(status, { 'Content-Type': 'text/plain', ...headers });
+      response.end(text);
+    };
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== '/api/v1/executor' && path !== '/slave(1)/api/v1/executor') return reply(404);
+    if (this.unavailable) return reply(503, 'Agent has not finished recovery');
+    if (request.method !== 'POST') return reply(405, '', { Allow: 'POST' });
+    if (this.options.authToken && request.headers.authorization !== `Bearer ${this.options.authToken}`) {
+      return reply(401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="mesos-agent-executor"' });
+    }
+    const contentTypeHeader = request.headers['content-type'];
+    if (!contentTypeHeader) return reply(400, "Expecting 'Content-Type' to be present");
+    const contentType = mediaType(contentTypeHeader);
+    if (!contentType) return reply(415, 'Expecting \'Content-Type\' of application/json or application/x-protobuf');
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+
+    let call: mesos.v1.executor.Call;
+    try {
+      call = decodeCall(Buffer.concat(chunks), contentType);
+    } catch (error) {
+      return reply(400, `Failed to parse body into Call: ${(error as Error).message}`);
+    }
+    const invalid = validateExecutorCall(call);
+    if (invalid) return reply(400, `Failed to validate Executor::Call: ${invalid}`);
+    this.calls.push({ call, headers: request.headers, contentType });
+    this.emit('call', call, request.headers);
+
+    if (call.type === CallType.HEARTBEAT) return reply(202);
+    if (call.framework_id?.value !== this.frameworkId) return reply(400, 'Framework cannot be found');
+    const record = this.executors.get(call.executor_id?.value ?? '');
+    if (!record) return reply(400, 'Executor cannot be found');
+
+    switch (call.type) {
+      case CallType.SUBSCRIBE: {
+        const accept = acceptable(request.headers.accept);
+        if (!accept) return reply(406, "Expecting 'Accept' to allow 'application/x-protobuf' or 'application/json'");
+        return this.subscribe(record, call, response, accept);
+      }
+      case CallType.UPDATE:
+        if (record.state === 'registering') return reply(403, 'Executor is not subscribed');
+        reply(202);
+        this.receiveUpdate(record, call.update!.status!, false);
+        return;
+      case CallType.MESSAGE:
+        return reply(202);
+      default:
+        return reply(501);
+    }
+  }
+
+  private subscribe(record: ExecutorRecord, call: mesos.v1.executor.ICall, response: http.ServerResponse, contentType: ContentType): void {
+    response.writeHead(200, { 'Content-Type': contentType });
+    record.subscribeCalls.push(call);
+    this.emit('subscribe', record, call);
+    if (record.state === 'terminating') {
+      response.end(encodeRecord(encodeEvent({ type: EventType.SHUTDOWN }, contentType)));
+      return;
+    }
+    const previous = record.stream;
+    record.stream = { response, contentType };
+    record.state = 'running';
+    previous?.response.end();
+    response.on('close', () => {
+      if (record.stream?.response === response) {
+        record.stream = undefined;
+        if (record.state === 'running') record.state = 'registering';
+      }
+    });
+
+    this.send(record, {
+      type: EventType.SUBSCRIBED,
+      subscribed: {
+        executor_info: {
+          executor_id: { value: record.executorId },
+          framework_id: { value: record.frameworkId },
+          type: 2,
+          name: `Docker executor (Task: ${record.executorId})`,
+          command: { value: this.options.executorPath, shell: false },
+          ...(record.task.container ? { container: record.task.container } : {}),
+        },
+        framework_info: {
+          user: 'root',
+          name: 'local-agent',
+          id: { value: record.frameworkId },
+          checkpoint: this.options.checkpoint ?? false,
+          capabilities: (this.options.frameworkCapabilities ?? []).map((type) => ({ type })),
+        },
+        agent_info: { hostname: hostname(), port: this.portValue, id: { value: this.agentId } },
+        container_id: { value: record.containerId },
+      },
+    });
+    for (const update of call.subscribe?.unacknowledged_updates ?? []) {
+      if (update.status) this.receiveUpdate(record, update.status, true);
+    }
+    if (!record.taskLaunched) {
+      record.taskLaunched = true;
+      this.send(record, { type: EventType.LAUNCH, launch: { task: record.task } });
+    }
+  }
+
+  private receiveUpdate(record: ExecutorRecord, status: mesos.v1.ITaskStatus, viaSubscribe: boolean): void {
+    const key = Buffer.from(status.uuid ?? []).toString('hex');
+    const duplicate = this.seenUuids.has(key);
+    this.seenUuids.add(key);
+    const update: ReceivedUpdate = { executorId: record.executorId, status, duplicate, viaSubscribe };
+    record.updates.push(update);
+    this.emit('update', update);
+    if (this.autoAcknowledge) this.acknowledge(record.executorId, status);
+  }
+
+  private send(record: ExecutorRecord, event: mesos.v1.executor.Event.$Properties): boolean {
+    const stream = record.stream;
+    if (!stream || stream.response.writableEnded) return false;
+    stream.response.write(encodeRecord(encodeEvent(event, stream.contentType)));
+    return true;
+  }
+}
+
+function mediaType(header: string): ContentType | undefined {
+  const type = header.split(';')[0]!.trim().toLowerCase();
+  return type === JSON_TYPE || type === PROTOBUF_TYPE ? type : undefined;
+}
+
+// JSON is preferred when acceptable, as the Mesos agent does; no Accept header means anything.
+function acceptable(header: string | undefined): ContentType | undefined {
+  if (!header) return JSON_TYPE;
+  const types = header.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  if (types.some((type) => type === JSON_TYPE || type === '*/*' || type === 'application/*')) return JSON_TYPE;
+  if (types.includes(PROTOBUF_TYPE)) return PROTOBUF_TYPE;
+  return undefined;
+}

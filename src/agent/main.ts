@@ -1,0 +1,119 @@
+// Entry point of dist/agent.js, the local agent: runs one task end to end on this machine.
+//   node dist/agent.js run examples/hello-task.json
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../config/config-error.js';
+import { parseDuration } from '../config/duration.js';
+import { formatHelp, parseBool, parseFlags, type FlagSpec } from '../config/flags.js';
+import { isTerminalState, stateName, TaskState } from '../executor/task-states.js';
+import { LocalAgent, type ReceivedUpdate } from './local-agent.js';
+import { readTaskInfo, TaskFileError } from './task-file.js';
+
+const FLAGS: readonly FlagSpec[] = [
+  { name: 'work_dir', kind: 'string', help: 'Where sandboxes are created', default: join(tmpdir(), 'mesos-local-agent') },
+  { name: 'executor', kind: 'string', help: 'The executor to launch', default: 'executor.js beside this file' },
+  { name: 'content_type', kind: 'string', help: 'Encoding the executor speaks: protobuf or json', default: 'protobuf' },
+  { name: 'kill_after', kind: 'duration', help: 'Send KILL this long after TASK_RUNNING' },
+  { name: 'kill_grace_period', kind: 'duration', help: 'Grace period carried by that KILL (default: the task\'s kill policy)' },
+  { name: 'checkpoint', kind: 'bool', help: 'Run as a checkpointing framework', default: 'false' },
+  { name: 'task_killing_state', kind: 'bool', help: 'Framework has the TASK_KILLING_STATE capability', default: 'true' },
+  { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
+  { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
+];
+const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\n\n'
+  + 'Runs one TaskInfo (Mesos JSON) through the Docker executor on this machine, printing each\n'
+  + 'status update as it arrives. Exits 0 when the task finishes, 1 otherwise.';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, taskPath, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === 'help') {
+    process.stdout.write(`${formatHelp(USAGE, FLAGS)}\n`);
+    return command === undefined ? 1 : 0;
+  }
+  if (command !== 'run' || taskPath === undefined) {
+    throw new ConfigError(`Unknown command '${[command, taskPath].filter(Boolean).join(' ')}': expected 'run <taskinfo.json>'`);
+  }
+  const flags = parseFlags(rest, FLAGS);
+  const duration = (name: string): number | undefined => {
+    const text = flags.get(name);
+    if (text === undefined) return undefined;
+    const parsed = parseDuration(text);
+    if (!parsed.ok) throw new ConfigError(`Invalid --${name}: ${parsed.error}`);
+    return parsed.ms;
+  };
+  const killAfter = duration('kill_after');
+  const killGrace = duration('kill_grace_period');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const executorPath = resolve(flags.get('executor') ?? join(here, 'executor.js'));
+  if (!existsSync(executorPath)) throw new ConfigError(`Executor '${executorPath}' does not exist: run 'npm run build' first`);
+
+  const agent = new LocalAgent({
+    workDir: resolve(flags.get('work_dir') ?? join(tmpdir(), 'mesos-local-agent')),
+    executorPath,
+    checkpoint: parseBool('--checkpoint', flags.get('checkpoint') ?? 'false'),
+    frameworkCapabilities: parseBool('--task_killing_state', flags.get('task_killing_state') ?? 'true') ? [2] : [],
+    dockerSocket: flags.get('docker_socket') ?? '/var/run/docker.sock',
+    executorFlags: [`--content_type=${flags.get('content_type') ?? 'protobuf'}`],
+  });
+  const task = readTaskInfo(taskPath, agent.agentId);
+  await agent.start();
+  say(`local agent ${agent.agentId} listening on ${agent.host}:${agent.port}`);
+
+  const record = agent.launch(task);
+  say(`launched executor for task ${record.executorId}, container ${record.containerName}`);
+  say(`sandbox ${record.sandbox}`);
+
+  let last: ReceivedUpdate | undefined;
+  agent.on('update', (update: ReceivedUpdate) => {
+    const status = update.status;
+    say(`${stateName(status.state).padEnd(14)} ${status.message ?? ''}${update.duplicate ? ' (resent)' : ''}`.trimEnd());
+    if (status.state === TaskState.TASK_RUNNING && killAfter !== undefined && !update.duplicate) {
+      setTimeout(() => {
+        say(`sending KILL${killGrace !== undefined ? ` with a ${flags.get('kill_grace_period')} grace period` : ''}`);
+        agent.kill(record.executorId, killGrace);
+      }, killAfter);
+    }
+    if (isTerminalState(status.state)) last = update;
+  });
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    say('interrupted: sending KILL (press Ctrl-C again to abandon)');
+    agent.kill(record.executorId);
+  });
+
+  const code = await record.exited;
+  say(`executor exited with status ${code}`);
+  await agent.stop();
+  for (const name of ['stdout', 'stderr']) {
+    say(`--- sandbox ${name} ---`);
+    process.stdout.write(tail(readFileSync(join(record.sandbox, name)), 4096));
+  }
+  return last?.status.state === TaskState.TASK_FINISHED ? 0 : 1;
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function tail(bytes: Buffer, max: number): string {
+  const text = bytes.length > max ? `...\n${bytes.subarray(bytes.length - max).toString('utf8')}` : bytes.toString('utf8');
+  return text.endsWith('\n') || text === '' ? text : `${text}\n`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    if (error instanceof ConfigError || error instanceof TaskFileError) {
+      process.stderr.write(`local agent: ${error.message}\n`);
+    } else {
+      process.stderr.write(`local agent failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,204 @@
+// The executor's whole configuration, validated once at start: the agent's MESOS_* environment
+// contract plus every flag of the stock mesos-docker-executor (so it works as a drop-in).
+import { isAbsolute } from 'node:path';
+import { ConfigError } from './config-error.js';
+import { agentEndpoint, type AgentEndpoint } from './agent-endpoint.js';
+import { parseDuration } from './duration.js';
+import { formatHelp, parseBool, parseFlags, type FlagSpec, type RawFlags } from './flags.js';
+
+export type ContentType = 'application/json' | 'application/x-protobuf';
+
+export interface ExecutorConfig {
+  readonly frameworkId: string;
+  readonly executorId: string;
+  readonly agentId: string | undefined;
+  readonly agent: AgentEndpoint;
+  readonly contentType: ContentType;
+  // Bearer token for the agent; removed from process.env so that no child inherits it.
+  readonly authToken: string | undefined;
+  readonly checkpoint: boolean;
+  readonly recoveryTimeoutMs: number;
+  readonly subscriptionBackoffMaxMs: number;
+  readonly registrationTimeoutMs: number;
+  readonly shutdownGracePeriodMs: number;
+  // Undefined until SUBSCRIBED gives the container id, unless --container names it.
+  readonly containerName: string | undefined;
+  readonly dockerPath: string;
+  readonly dockerSocket: string;
+  readonly sandboxDirectory: string;
+  readonly mappedDirectory: string;
+  readonly launcherDir: string | undefined;
+  readonly taskEnvironment: Readonly<Record<string, string>>;
+  readonly defaultContainerDns: unknown;
+  readonly cgroupsEnableCfs: boolean;
+  readonly loggingLevel: 'INFO' | 'WARNING' | 'ERROR';
+  readonly quiet: boolean;
+}
+
+export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
+  { name: 'container', kind: 'string', help: 'Name of the Docker container to run (default: mesos-<ContainerID> from SUBSCRIBED)' },
+  { name: 'docker', kind: 'string', help: 'Path to the docker CLI', default: 'docker' },
+  { name: 'docker_socket', kind: 'string', help: 'Absolute path of the Docker daemon socket', default: '/var/run/docker.sock' },
+  { name: 'sandbox_directory', kind: 'string', help: 'Host path of the sandbox (default: MESOS_DIRECTORY, else the working directory)' },
+  { name: 'mapped_directory', kind: 'string', help: 'Where the sandbox is mounted in the container', default: '/mnt/mesos/sandbox' },
+  { name: 'launcher_dir', kind: 'string', help: 'Directory of Mesos binaries (accepted for compatibility)' },
+  { name: 'task_environment', kind: 'string', help: 'JSON object of extra environment for the task container; wins over CommandInfo' },
+  { name: 'default_container_dns', kind: 'string', help: 'JSON ContainerDNSInfo: default DNS for BRIDGE and USER networks' },
+  { name: 'cgroups_enable_cfs', kind: 'bool', help: 'Limit CPU with a CFS quota derived from the cpus resource', default: 'false' },
+  { name: 'stop_timeout', kind: 'duration', help: 'Deprecated: raises the shutdown grace period when larger' },
+  { name: 'content_type', kind: 'string', help: 'Encoding spoken with the agent: protobuf or json', default: 'protobuf' },
+  { name: 'help', kind: 'bool', help: 'Print this help and exit', default: 'false' },
+  { name: 'quiet', kind: 'bool', help: 'Log only warnings and errors', default: 'false' },
+  { name: 'logging_level', kind: 'string', help: 'INFO, WARNING or ERROR', default: 'INFO' },
+  { name: 'log_dir', kind: 'string', help: 'Accepted for compatibility; logs go to stderr' },
+  { name: 'logbufsecs', kind: 'int', help: 'Accepted for compatibility', default: '0' },
+  { name: 'initialize_driver_logging', kind: 'bool', help: 'Accepted for compatibility', default: 'true' },
+  { name: 'external_log_file', kind: 'string', help: 'Accepted for compatibility' },
+];
+
+export const EXECUTOR_USAGE = 'Usage: node dist/executor.js [--name=value ...]\n\n'
+  + 'A Mesos executor for tasks with a Docker ContainerInfo, speaking the v1 Executor HTTP API.\n'
+  + 'The agent gives its contract in the environment: MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID,\n'
+  + 'MESOS_SLAVE_PID or MESOS_AGENT_ENDPOINT, MESOS_CHECKPOINT, MESOS_RECOVERY_TIMEOUT,\n'
+  + 'MESOS_SUBSCRIPTION_BACKOFF_MAX, MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD, MESOS_DIRECTORY,\n'
+  + 'MESOS_DOMAIN_SOCKET and MESOS_EXECUTOR_AUTHENTICATION_TOKEN.';
+
+export function executorHelp(): string {
+  return formatHelp(EXECUTOR_USAGE, EXECUTOR_FLAGS);
+}
+
+export type ParsedArgs = { help: true } | { help: false; config: ExecutorConfig };
+
+export function loadExecutorConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): ParsedArgs {
+  const flags = parseFlags(argv, EXECUTOR_FLAGS);
+  if (flags.has('help') && parseBool('--help', flags.get('help')!)) return { help: true };
+  return { help: false, config: buildConfig(flags, env, cwd) };
+}
+
+function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): ExecutorConfig {
+  const flag = (name: string): string | undefined => flags.get(name);
+  const frameworkId = requiredEnv(env, 'MESOS_FRAMEWORK_ID');
+  const executorId = requiredEnv(env, 'MESOS_EXECUTOR_ID');
+  const checkpoint = env.MESOS_CHECKPOINT === '1';
+
+  let shutdownGracePeriodMs = envDuration(env, 'MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD', '5secs');
+  const stopTimeout = flag('stop_timeout');
+  if (stopTimeout !== undefined) {
+    shutdownGracePeriodMs = Math.max(shutdownGracePeriodMs, durationValue('--stop_timeout', stopTimeout));
+  }
+
+  const dockerSocket = flag('docker_socket') ?? '/var/run/docker.sock';
+  if (!isAbsolute(dockerSocket)) {
+    throw new ConfigError(`Invalid --docker_socket '${dockerSocket}': expected an absolute path like /var/run/docker.sock`);
+  }
+  const mappedDirectory = flag('mapped_directory') ?? '/mnt/mesos/sandbox';
+  if (!isAbsolute(mappedDirectory)) {
+    throw new ConfigError(`Invalid --mapped_directory '${mappedDirectory}': expected an absolute path inside the container`);
+  }
+  const sandboxDirectory = flag('sandbox_directory') ?? env.MESOS_DIRECTORY ?? cwd;
+  if (!isAbsolute(sandboxDirectory)) {
+    throw new ConfigError(`Invalid sandbox directory '${sandboxDirectory}': expected an absolute path`);
+  }
+  const container = flag('container');
+  if (container !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(container)) {
+    throw new ConfigError(`Invalid --container '${container}': expected a Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
+  }
+
+  const loggingLevel = (flag('logging_level') ?? 'INFO').toUpperCase();
+  if (loggingLevel !== 'INFO' && loggingLevel !== 'WARNING' && loggingLevel !== 'ERROR') {
+    throw new ConfigError(`Invalid --logging_level '${flag('logging_level')}': expected INFO, WARNING or ERROR`);
+  }
+  const logbufsecs = flag('logbufsecs');
+  if (logbufsecs !== undefined && !/^[0-9]+$/.test(logbufsecs)) {
+    throw new ConfigError(`Invalid --logbufsecs '${logbufsecs}': expected a whole number of seconds`);
+  }
+  boolFlag(flags, 'initialize_driver_logging', true);
+
+  return {
+    frameworkId,
+    executorId,
+    agentId: nonEmpty(env.MESOS_SLAVE_ID) ?? nonEmpty(env.MESOS_AGENT_ID),
+    agent: agentEndpoint(env, cwd),
+    contentType: contentType(flag('content_type') ?? 'protobuf'),
+    authToken: nonEmpty(env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN),
+    checkpoint,
+    recoveryTimeoutMs: envDuration(env, 'MESOS_RECOVERY_TIMEOUT', '15mins'),
+    subscriptionBackoffMaxMs: envDuration(env, 'MESOS_SUBSCRIPTION_BACKOFF_MAX', '2secs'),
+    registrationTimeoutMs: envDuration(env, 'MESOS_EXECUTOR_REGISTRATION_TIMEOUT', '1mins'),
+    shutdownGracePeriodMs,
+    containerName: container,
+    dockerPath: flag('docker') ?? 'docker',
+    dockerSocket,
+    sandboxDirectory,
+    mappedDirectory,
+    launcherDir: flag('launcher_dir'),
+    taskEnvironment: taskEnvironment(flag('task_environment')),
+    defaultContainerDns: jsonFlag('--default_container_dns', flag('default_container_dns')),
+    cgroupsEnableCfs: boolFlag(flags, 'cgroups_enable_cfs', false),
+    loggingLevel: boolFlag(flags, 'quiet', false) && loggingLevel === 'INFO' ? 'WARNING' : loggingLevel,
+    quiet: boolFlag(flags, 'quiet', false),
+  };
+}
+
+function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = nonEmpty(env[name]);
+  if (value === undefined) throw new ConfigError(`Expecting '${name}' to be set in the environment`);
+  return value;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function envDuration(env: NodeJS.ProcessEnv, name: string, fallback: string): number {
+  return durationValue(name, nonEmpty(env[name]) ?? fallback);
+}
+
+function durationValue(name: string, text: string): number {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new ConfigError(`Invalid ${name}: ${parsed.error}`);
+  return parsed.ms;
+}
+
+function boolFlag(flags: RawFlags, name: string, fallback: boolean): boolean {
+  const value = flags.get(name);
+  return value === undefined ? fallback : parseBool(`--${name}`, value);
+}
+
+function contentType(value: string): ContentType {
+  switch (value.toLowerCase()) {
+    case 'protobuf':
+    case 'application/x-protobuf':
+      return 'application/x-protobuf';
+    case 'json':
+    case 'application/json':
+      return 'application/json';
+    default:
+      throw new ConfigError(`Invalid --content_type '${value}': expected protobuf or json`);
+  }
+}
+
+function jsonFlag(name: string, text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Failed to parse ${name}: ${(error as Error).message}`);
+  }
+}
+
+function taskEnvironment(text: string | undefined): Record<string, string> {
+  const parsed = jsonFlag('--task_environment', text);
+  if (parsed === undefined) return {};
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`Failed to parse --task_environment: expected a JSON object of strings, got ${text}`);
+  }
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string') {
+      throw new ConfigError(`Value of key '${key}' in --task_environment is not a string`);
+    }
+    result[key] = value;
+  }
+  return result;
+}

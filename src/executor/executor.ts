@@ -1,0 +1,470 @@
+// The executor's session with the agent: subscribes (and resubscribes after a disconnection with
+// every unacknowledged update and task), dispatches events, turns task reports into reliable
+// UPDATE calls, and decides when the executor may exit: once the terminal update is acknowledged
+// and the container is gone, or when the agent is lost for good.
+import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import type { ExecutorConfig } from '../config/executor-config.js';
+import { formatDuration } from '../config/duration.js';
+import type { DockerEngine } from '../docker/engine.js';
+import type { mesos } from '../proto/generated/mesos.js';
+import { errorMessage, log, redact } from '../log.js';
+import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
+import { newTaskStatus, type StatusFields } from './task-status.js';
+import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
+import { TaskRunner } from './task-runner.js';
+import type { KillCause } from './terminal-status.js';
+import { UpdateLedger, type Update } from './update-ledger.js';
+
+// Event.Type and Call.Type numbers (executor.proto).
+const EventType = { SUBSCRIBED: 1, LAUNCH: 2, KILL: 3, ACKNOWLEDGED: 4, MESSAGE: 5, ERROR: 6, SHUTDOWN: 7, LAUNCH_GROUP: 8, HEARTBEAT: 9 } as const;
+const CallType = { SUBSCRIBE: 1, UPDATE: 2, HEARTBEAT: 4 } as const;
+const TASK_KILLING_STATE = 2;
+
+const TERMINAL_ACK_TIMEOUT_MS = 60_000;
+const HEARTBEAT_INTERVAL_MS = 30 * 60_000;
+const RESUBSCRIBE_AFTER_REFUSAL_MS = 1000;
+const UPDATE_RETRY_MS = 1000;
+// Slack beyond the grace period for a container to be stopped and removed before we give up waiting.
+const STOP_SLACK_MS = 15_000;
+
+export interface ExecutorDeps {
+  readonly config: ExecutorConfig;
+  readonly connection: AgentConnection;
+  readonly docker: DockerEngine;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+type Phase = 'registering' | 'subscribed' | 'disconnected' | 'stopping';
+
+export class Executor {
+  private readonly config: ExecutorConfig;
+  private readonly connection: AgentConnection;
+  private readonly deps: ExecutorDeps;
+  private readonly ledger = new UpdateLedger();
+  private phase: Phase = 'registering';
+  private subscription: Subscription | undefined;
+  private generation = 0;
+  private frameworkInfo: mesos.v1.IFrameworkInfo | undefined;
+  private containerId: string | undefined;
+  private runner: TaskRunner | undefined;
+  private readonly tasks = new Map<string, mesos.v1.ITaskInfo>();
+  private readonly terminalTasks = new Set<string>();
+  private readonly killedBeforeLaunch = new Set<string>();
+  private sendChain: Promise<void> = Promise.resolve();
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private registrationTimer: NodeJS.Timeout | undefined;
+  private terminalAckTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private runnerDone = false;
+  private shutdownTimer: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+  private exiting = false;
+  private resolveExit: (code: number) => void = () => undefined;
+  private readonly exited: Promise<number>;
+
+  constructor(deps: ExecutorDeps) {
+    this.deps = deps;
+    this.config = deps.config;
+    this.connection = deps.connection;
+    this.exited = new Promise((resolve) => {
+      this.resolveExit = resolve;
+    });
+  }
+
+  // Runs until the executor should exit; resolves with the exit code.
+  run(): Promise<number> {
+    log.info(`Executor ${this.config.executorId} of framework ${this.config.frameworkId} subscribing to ${this.config.agent.description}`);
+    this.registrationTimer = setTimeout(() => {
+      this.abandon(`The agent did not accept SUBSCRIBE within ${formatDuration(this.config.registrationTimeoutMs)}`);
+    }, this.config.registrationTimeoutMs);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeatTimer.unref();
+    void this.subscriptionLoop();
+    return this.exited;
+  }
+
+  // SIGTERM/SIGINT: stop the task as for SHUTDOWN; a second signal stops it at once.
+  terminate(signal: string): void {
+    if (this.shuttingDown) {
+      log.warn(`Received ${signal} again: stopping the container now`);
+      this.runner?.kill(0, 'shutdown');
+      return;
+    }
+    log.warn(`Received ${signal}: stopping the task and exiting`);
+    this.shutdown();
+  }
+
+  private async subscriptionLoop(): Promise<void> {
+    while (!this.exiting) {
+      const generation = ++this.generation;
+      const subscription = this.connection.subscribe(this.subscribeCall(), {
+        onOpen: () => this.onStreamOpen(generation),
+        onEvent: (event) => this.onEvent(event),
+      });
+      this.subscription = subscription;
+      const end = await subscription.done;
+      this.subscription = undefined;
+      if (this.exiting) return;
+
+      const wasOpen = this.phase === 'subscribed';
+      this.clearTerminalAckTimer();
+      if (end.kind === 'refused' && permanentRefusal(end.status)) {
+        this.abandon(`${end.message}; the agent does not know this executor any more`);
+        return;
+      }
+      if (wasOpen || this.phase === 'disconnected') {
+        this.phase = 'disconnected';
+        if (wasOpen) log.warn(`Disconnected from agent: ${end.message}`);
+        if (!this.config.checkpoint) {
+          this.abandon(`Disconnected from the agent (${end.message}) and the framework does not checkpoint`);
+          return;
+        }
+        this.armRecoveryTimer(end.message);
+      } else {
+        log.warn(`SUBSCRIBE not accepted yet: ${end.message}`);
+      }
+      await sleep(end.kind === 'refused' && end.status !== undefined
+        ? RESUBSCRIBE_AFTER_REFUSAL_MS
+        : Math.max(50, Math.random() * this.config.subscriptionBackoffMaxMs));
+    }
+  }
+
+  private subscribeCall(): Call {
+    const unacknowledgedTasks = [...this.tasks.entries()]
+      .filter(([taskId]) => !this.ledger.isTaskAcknowledged(taskId))
+      .map(([, task]) => task);
+    return {
+      ...this.ids(),
+      type: CallType.SUBSCRIBE,
+      subscribe: {
+        unacknowledged_tasks: unacknowledgedTasks,
+        unacknowledged_updates: this.ledger.unacknowledged(),
+      },
+    };
+  }
+
+  private ids(): Pick<Call, 'executor_id' | 'framework_id'> {
+    return { executor_id: { value: this.config.executorId }, framework_id: { value: this.config.frameworkId } };
+  }
+
+  private onStreamOpen(generation: number): void {
+    if (generation !== this.generation || this.exiting) return;
+    const resent = this.ledger.size;
+    this.phase = 'subscribed';
+    clearTimeout(this.registrationTimer);
+    clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+    if (resent > 0) log.info(`Subscribed, resending ${resent} unacknowledged update(s)`);
+    this.armTerminalAckTimer();
+  }
+
+  private onEvent(event: Event): void {
+    if (this.exiting) return;
+    switch (event.type) {
+      case EventType.SUBSCRIBED:
+        return this.onSubscribed(event.subscribed);
+      case EventType.LAUNCH:
+        return this.onLaunch(event.launch?.task ?? undefined);
+      case EventType.LAUNCH_GROUP:
+        return this.onLaunchGroup(event.launch_group?.task_group?.tasks ?? []);
+      case EventType.KILL:
+        return this.onKill(event.kill?.task_id?.value ?? '', event.kill?.kill_policy ?? undefined);
+      case EventType.ACKNOWLEDGED:
+        return this.onAcknowledged(event.acknowledged?.task_id?.value ?? '', event.acknowledged?.uuid ?? undefined);
+      case EventType.SHUTDOWN:
+        log.info('Received SHUTDOWN from the agent');
+        return this.shutdown();
+      case EventType.MESSAGE:
+        log.info('Ignoring a framework message: this executor has no use for them');
+        return;
+      case EventType.ERROR:
+        log.error(`Agent reported an error: ${event.error?.message ?? '(no message)'}`);
+        return;
+      case EventType.HEARTBEAT:
+        return;
+      default:
+        log.warn(`Ignoring an event of unknown type ${String(event.type)}`);
+    }
+  }
+
+  private onSubscribed(subscribed: mesos.v1.executor.Event.ISubscribed | null | undefined): void {
+    this.frameworkInfo = subscribed?.framework_info ?? this.frameworkInfo;
+    this.containerId = subscribed?.container_id?.value ?? this.containerId;
+    const agent = subscribed?.agent_info;
+    log.info(`Subscribed to agent ${agent?.id?.value ?? ''} on ${agent?.hostname ?? 'unknown host'}${this.containerId ? ` as container ${this.containerId}` : ''}`);
+  }
+
+  private onLaunch(task: mesos.v1.ITaskInfo | undefined): void {
+    const taskId = task?.task_id?.value;
+    if (!task || !taskId) {
+      log.error('Ignoring a LAUNCH without a task id');
+      return;
+    }
+    if (this.tasks.has(taskId)) {
+      log.warn(`Ignoring a repeated LAUNCH of task ${taskId}`);
+      return;
+    }
+    this.tasks.set(taskId, task);
+    if (this.runner) {
+      this.report(taskId, { state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message: 'Attempted to run multiple tasks using a "docker" executor' });
+      return;
+    }
+    if (this.shuttingDown) {
+      this.report(taskId, { state: TaskState.TASK_KILLED, reason: Reason.REASON_TASK_KILLED_DURING_LAUNCH, message: 'The executor is shutting down' });
+      return;
+    }
+    if (this.killedBeforeLaunch.has(taskId)) {
+      this.report(taskId, { state: TaskState.TASK_KILLED, reason: Reason.REASON_TASK_KILLED_DURING_LAUNCH, message: 'Task was killed before it was launched' });
+      return;
+    }
+    log.info(`Launching task ${taskId}`);
+    this.runner = new TaskRunner({
+      task,
+      docker: this.deps.docker,
+      context: {
+        containerName: this.containerName(),
+        sandboxDirectory: this.config.sandboxDirectory,
+        mappedDirectory: this.config.mappedDirectory,
+        taskEnvironment: this.config.taskEnvironment,
+        cgroupsEnableCfs: this.config.cgroupsEnableCfs,
+        labels: this.containerLabels(taskId),
+      },
+      taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
+      stdout: this.deps.stdout,
+      stderr: this.deps.stderr,
+      report: (fields) => this.report(taskId, fields),
+    });
+    this.runner.done.then(() => {
+      this.runnerDone = true;
+      this.maybeExit();
+    });
+  }
+
+  private onLaunchGroup(tasks: readonly mesos.v1.ITaskInfo[]): void {
+    for (const task of tasks) {
+      const taskId = task.task_id?.value;
+      if (!taskId || this.tasks.has(taskId)) continue;
+      this.tasks.set(taskId, task);
+      this.report(taskId, {
+        state: TaskState.TASK_FAILED,
+        reason: Reason.REASON_TASK_INVALID,
+        message: 'LAUNCH_GROUP is not supported by the Docker executor: launch task groups with the default executor',
+      });
+    }
+  }
+
+  private onKill(taskId: string, policy: mesos.v1.IKillPolicy | undefined): void {
+    const runner = this.runner;
+    if (!runner || runner.taskId !== taskId) {
+      if (this.tasks.has(taskId)) {
+        log.info(`Task ${taskId} is already terminal; ignoring KILL`);
+      } else {
+        log.warn(`Received KILL for task ${taskId}, which this executor has not launched; it will be killed if it arrives`);
+        this.killedBeforeLaunch.add(taskId);
+      }
+      return;
+    }
+    const graceMs = killGraceMs(policy, runner.task.kill_policy ?? undefined, this.config.shutdownGracePeriodMs);
+    log.info(`Killing task ${taskId} with a grace period of ${formatDuration(graceMs)}`);
+    runner.kill(graceMs, 'framework');
+  }
+
+  private onAcknowledged(taskId: string, uuid: Uint8Array | undefined): void {
+    const update = this.ledger.acknowledge(uuid);
+    if (!update) {
+      log.warn(`Ignoring an acknowledgement for an unknown update of task ${taskId}`);
+      return;
+    }
+    log.info(`Agent acknowledged ${stateName(update.status.state)} of task ${taskId}`);
+    this.maybeExit();
+  }
+
+  private report(taskId: string, fields: StatusFields): void {
+    const status = newTaskStatus(taskId, this.config.executorId, { ...fields, ...(fields.message ? { message: redact(fields.message) } : {}) });
+    const update: Update = { status };
+    this.ledger.add(update);
+    if (isTerminalState(fields.state)) this.terminalTasks.add(taskId);
+    log.info(`Task ${taskId} is ${stateName(fields.state)}${fields.message ? `: ${fields.message}` : ''}`);
+    if (this.phase === 'subscribed') {
+      const generation = this.generation;
+      this.sendChain = this.sendChain.then(() => this.post(update, generation));
+    }
+    this.armTerminalAckTimer();
+  }
+
+  // Sends one UPDATE, retrying while the same subscription lasts. Updates leave one at a time,
+  // in order; anything not acknowledged goes out again with the next SUBSCRIBE.
+  private async post(update: Update, generation: number): Promise<void> {
+    for (;;) {
+      if (generation !== this.generation || this.phase !== 'subscribed' || this.exiting) return;
+      if (!this.ledger.unacknowledged().includes(update)) return;
+      try {
+        await this.connection.send({ ...this.ids(), type: CallType.UPDATE, update });
+        return;
+      } catch (error) {
+        const status = error instanceof AgentCallError ? error.status : undefined;
+        if (status !== undefined && permanentRefusal(status)) {
+          log.error(`Agent rejected ${stateName(update.status.state)} of task ${update.status.task_id?.value}: ${errorMessage(error)}`);
+          return;
+        }
+        log.warn(`Could not send ${stateName(update.status.state)}: ${errorMessage(error)}; retrying`);
+        await sleep(UPDATE_RETRY_MS);
+      }
+    }
+  }
+
+  private heartbeat(): void {
+    if (this.phase !== 'subscribed') return;
+    this.sendChain = this.sendChain
+      .then(() => this.connection.send({ ...this.ids(), type: CallType.HEARTBEAT }))
+      .catch((error) => log.warn(`Heartbeat failed: ${errorMessage(error)}`));
+  }
+
+  private shutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const boundMs = this.config.shutdownGracePeriodMs + STOP_SLACK_MS;
+    this.shutdownTimer = setTimeout(() => {
+      log.error(`Shutdown did not complete within ${formatDuration(boundMs)}; exiting`);
+      void this.exit(1);
+    }, boundMs);
+    const runner = this.runner;
+    if (runner && runner.phase !== 'terminated') {
+      // Leave time for the forced kill before the agent destroys the container (spec 3.11).
+      runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'shutdown');
+    }
+    this.maybeExit();
+  }
+
+  // The agent is gone for good (or refuses us): stop the task and exit without it.
+  private abandon(reason: string): void {
+    if (this.exiting) return;
+    log.error(`${reason}; stopping the task and exiting`);
+    const runner = this.runner;
+    if (runner && runner.phase !== 'terminated') {
+      runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'agent-lost');
+    }
+    void this.exit(1);
+  }
+
+  // Exit once every task is terminal, every update acknowledged and the container gone (or on
+  // SHUTDOWN with nothing launched).
+  private maybeExit(): void {
+    if (this.exiting) return;
+    const containerGone = !this.runner || this.runnerDone;
+    const settled = this.allTasksTerminal() && containerGone && this.ledger.size === 0;
+    if (settled && (this.tasks.size > 0 || this.shuttingDown)) {
+      log.info(this.tasks.size > 0 ? 'Every update is acknowledged and the container is gone; exiting' : 'Nothing to stop; exiting');
+      void this.exit(0);
+    } else {
+      this.armTerminalAckTimer();
+    }
+  }
+
+  private allTasksTerminal(): boolean {
+    return [...this.tasks.keys()].every((id) => this.terminalTasks.has(id));
+  }
+
+  // Fail-safe while connected: the terminal update must be acknowledged within a bound.
+  private armTerminalAckTimer(): void {
+    const waiting = this.tasks.size > 0 && this.allTasksTerminal() && this.ledger.hasUnacknowledgedTerminal();
+    if (!waiting || this.phase !== 'subscribed' || this.exiting) {
+      if (!waiting) this.clearTerminalAckTimer();
+      return;
+    }
+    if (this.terminalAckTimer !== undefined) return;
+    this.terminalAckTimer = setTimeout(() => {
+      log.error('Did not receive ACK for the terminal status update from the agent');
+      void this.exit(1);
+    }, TERMINAL_ACK_TIMEOUT_MS);
+  }
+
+  private clearTerminalAckTimer(): void {
+    clearTimeout(this.terminalAckTimer);
+    this.terminalAckTimer = undefined;
+  }
+
+  private armRecoveryTimer(reason: string): void {
+    if (this.recoveryTimer !== undefined) return;
+    this.recoveryTimer = setTimeout(() => {
+      this.abandon(`Recovery timeout of ${formatDuration(this.config.recoveryTimeoutMs)} exceeded following the first connection failure: ${reason}`);
+    }, this.config.recoveryTimeoutMs);
+  }
+
+  // Waits for the container to be stopped and removed (never exit leaving it behind), then
+  // releases every connection and timer.
+  private async exit(code: number): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.phase = 'stopping';
+    for (const timer of [this.registrationTimer, this.recoveryTimer, this.terminalAckTimer, this.shutdownTimer]) clearTimeout(timer);
+    clearInterval(this.heartbeatTimer);
+    this.subscription?.close();
+    const runner = this.runner;
+    if (runner && runner.phase !== 'terminated') {
+      runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'shutdown');
+    }
+    if (runner && !(await settlesWithin(runner.done, this.config.shutdownGracePeriodMs + STOP_SLACK_MS))) {
+      log.error(`The container of task ${runner.taskId} was not confirmed removed before exit`);
+    }
+    this.connection.close();
+    this.deps.docker.close();
+    this.resolveExit(code);
+  }
+
+  private containerName(): string {
+    if (this.config.containerName) return this.config.containerName;
+    if (this.containerId) return `mesos-${this.containerId}`;
+    const name = `mesos-${randomUUID()}`;
+    log.warn(`SUBSCRIBED carried no container id and --container was not given; naming the container ${name}`);
+    return name;
+  }
+
+  private containerLabels(taskId: string): Record<string, string> {
+    return {
+      'org.apache.mesos.framework_id': this.config.frameworkId,
+      'org.apache.mesos.executor_id': this.config.executorId,
+      'org.apache.mesos.task_id': taskId,
+      ...(this.config.agentId ? { 'org.apache.mesos.agent_id': this.config.agentId } : {}),
+      ...(this.containerId ? { 'org.apache.mesos.container_id': this.containerId } : {}),
+      'org.apache.mesos.executor_pid': String(process.pid),
+    };
+  }
+}
+
+// Grace for a KILL (spec 3.9): the KILL's own policy, else the task's, else the shutdown grace.
+export function killGraceMs(
+  override: mesos.v1.IKillPolicy | undefined,
+  taskPolicy: mesos.v1.IKillPolicy | undefined,
+  shutdownGracePeriodMs: number,
+): number {
+  const nanos = override?.grace_period?.nanoseconds ?? taskPolicy?.grace_period?.nanoseconds;
+  if (nanos == null) return shutdownGracePeriodMs;
+  return Math.max(0, Number(nanos) / 1e6);
+}
+
+// A refusal that retrying cannot cure (the agent does not know us, or our call is malformed).
+function permanentRefusal(status: number | undefined): boolean {
+  if (status === undefined) return false;
+  return status >= 400 && status < 500 && status !== 404 && status !== 408 && status !== 429;
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export type { KillCause };

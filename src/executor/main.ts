@@ -1,0 +1,69 @@
+// Entry point of dist/executor.js: read the configuration, run the executor, exit with its code.
+// The container's output goes to this process's stdout/stderr (the sandbox files, or whatever
+// logger the agent attached); the executor's own diagnostics go to stderr.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { ConfigError } from '../config/config-error.js';
+import { executorHelp, loadExecutorConfig } from '../config/executor-config.js';
+import { DockerEngine } from '../docker/engine.js';
+import { configureLog, errorMessage, log, registerSecret } from '../log.js';
+import { AgentConnection } from './agent-connection.js';
+import { Executor } from './executor.js';
+
+async function main(): Promise<number> {
+  // No child process or container may inherit the agent token.
+  const authToken = process.env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN;
+  delete process.env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN;
+  registerSecret(authToken);
+
+  let parsed;
+  try {
+    parsed = loadExecutorConfig(process.argv.slice(2), { ...process.env, MESOS_EXECUTOR_AUTHENTICATION_TOKEN: authToken }, process.cwd());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mesos-docker-executor: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (parsed.help) {
+    process.stdout.write(`${executorHelp()}\n`);
+    return 0;
+  }
+  const config = parsed.config;
+  configureLog({ level: config.loggingLevel });
+
+  const stdout = createWriteStream('', { fd: 1, autoClose: false });
+  const stderr = createWriteStream('', { fd: 2, autoClose: false });
+  const executor = new Executor({
+    config,
+    connection: new AgentConnection({ endpoint: config.agent, contentType: config.contentType, authToken: config.authToken }),
+    docker: new DockerEngine(config.dockerSocket),
+    stdout,
+    stderr,
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => executor.terminate(signal));
+  }
+  const code = await executor.run();
+  await Promise.all([flush(stdout), flush(stderr)]);
+  return code;
+}
+
+async function flush(stream: Writable): Promise<void> {
+  if (stream.writableLength > 0) await once(stream, 'drain');
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Everything is released by now; this only guards against a handle we failed to close.
+    setTimeout(() => process.exit(code), 2000).unref();
+  },
+  (error) => {
+    log.error(`Executor failed: ${errorMessage(error)}`);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 2000).unref();
+  },
+);

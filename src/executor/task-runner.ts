@@ -1,0 +1,353 @@
+// The state machine that owns the task: it creates and starts the container, streams its output,
+// reports STARTING, RUNNING and exactly one terminal update, applies kills, and removes the
+// container at the end. States: starting -> running -> (killing) -> terminated.
+import type { Writable } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { mesos } from '../proto/generated/mesos.js';
+import { containerSpec, type ContainerContext } from '../docker/container-spec.js';
+import { containerAddresses, hasStarted, stopSignal, type ContainerInspect } from '../docker/container-inspect.js';
+import { DockerError } from '../docker/docker-error.js';
+import type { DockerEngine, WaitResult } from '../docker/engine.js';
+import { demuxOutput } from '../docker/output-demux.js';
+import { errorMessage, log, registerSecret } from '../log.js';
+import { KillEscalation } from './kill-escalation.js';
+import type { StatusFields } from './task-status.js';
+import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
+import { terminalStatus, type ContainerExit, type KillCause } from './terminal-status.js';
+
+export type Phase = 'starting' | 'running' | 'killing' | 'terminated';
+
+export interface TaskRunnerOptions {
+  readonly task: mesos.v1.ITaskInfo;
+  readonly docker: DockerEngine;
+  readonly context: ContainerContext;
+  readonly taskKillingCapable: boolean;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  report(fields: StatusFields): void;
+}
+
+interface KillRequest {
+  cause: KillCause;
+  graceMs: number;
+}
+
+// How long the container's output may keep flowing after its exit before we stop waiting for it.
+const OUTPUT_DRAIN_TIMEOUT_MS = 15_000;
+const REMOVE_ATTEMPTS = 3;
+
+export class TaskRunner {
+  readonly taskId: string;
+  readonly task: mesos.v1.ITaskInfo;
+  // Settles once the terminal update is reported and the container is gone.
+  readonly done: Promise<void>;
+  private readonly options: TaskRunnerOptions;
+  private readonly docker: DockerEngine;
+  private phaseValue: Phase = 'starting';
+  private containerId: string | undefined;
+  private started = false;
+  private killRequest: KillRequest | undefined;
+  private escalation: KillEscalation | undefined;
+  private completionTimer: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(options: TaskRunnerOptions) {
+    this.options = options;
+    this.task = options.task;
+    this.taskId = options.task.task_id?.value ?? '';
+    this.docker = options.docker;
+    this.done = this.run();
+  }
+
+  get phase(): Phase {
+    return this.phaseValue;
+  }
+
+  // A kill from the framework, shutdown, or a deadline. A later request can only shorten the grace.
+  kill(graceMs: number, cause: KillCause): void {
+    if (this.phaseValue === 'terminated') return;
+    const first = this.killRequest === undefined;
+    if (first) {
+      clearTimeout(this.completionTimer);
+      this.killRequest = { cause, graceMs };
+      if (this.options.taskKillingCapable && cause !== 'max-completion') {
+        this.report({ state: TaskState.TASK_KILLING });
+      }
+      this.phaseValue = 'killing';
+    } else if (graceMs < this.killRequest!.graceMs) {
+      this.killRequest!.graceMs = graceMs;
+    }
+    if (this.started) this.escalate(graceMs);
+  }
+
+  private async run(): Promise<void> {
+    try {
+      await this.lifecycle();
+    } catch (error) {
+      // Anything unexpected still ends in one terminal update and no container left behind.
+      log.error(`Task ${this.taskId} failed unexpectedly: ${errorMessage(error)}`);
+      this.finish({ state: TaskState.TASK_FAILED, message: `Executor error: ${errorMessage(error)}` });
+    } finally {
+      clearTimeout(this.completionTimer);
+      this.escalation?.cancel();
+      this.abort.abort();
+      await this.removeContainer();
+    }
+  }
+
+  private async lifecycle(): Promise<void> {
+    this.report({ state: TaskState.TASK_STARTING });
+    this.armCompletionTimer();
+
+    let spec;
+    try {
+      spec = containerSpec(this.task, this.options.context);
+    } catch (error) {
+      this.finish({
+        state: TaskState.TASK_FAILED,
+        reason: Reason.REASON_TASK_INVALID,
+        message: `Failed to create docker run options: ${errorMessage(error)}`,
+      });
+      return;
+    }
+    spec.secrets.forEach(registerSecret);
+
+    if (!(await this.imagePresent(spec.image))) return;
+    if (this.killedBeforeStart('before its container was created')) return;
+
+    try {
+      const created = await this.docker.json<{ Id: string }>(
+        'POST',
+        `/containers/create?name=${encodeURIComponent(spec.name)}`,
+        { body: spec.body },
+      );
+      this.containerId = created.Id;
+    } catch (error) {
+      this.finish(launchFailure(`Failed to create container ${spec.name}`, error));
+      return;
+    }
+    log.info(`Created container ${spec.name} (${this.containerId.slice(0, 12)}) for task ${this.taskId}`);
+
+    let output: Promise<unknown>;
+    let socket: Socket;
+    let exit: { result: Promise<WaitResult> };
+    try {
+      socket = await this.docker.attach(this.containerId);
+      output = demuxOutput(socket, this.options.stdout, this.options.stderr).catch((error) => {
+        log.error(`Output of task ${this.taskId} could not be copied: ${errorMessage(error)}`);
+      });
+      exit = await this.docker.waitForExit(this.containerId, this.abort.signal);
+    } catch (error) {
+      this.finish(launchFailure(`Failed to attach to container ${spec.name}`, error));
+      return;
+    }
+    if (this.killedBeforeStart('before its container was started')) return;
+
+    try {
+      await this.docker.expect('POST', `/containers/${this.containerId}/start`);
+    } catch (error) {
+      socket.destroy();
+      this.finish(launchFailure(`Failed to start container ${spec.name}`, error));
+      return;
+    }
+    this.started = true;
+
+    const inspect = await this.inspect();
+    if (inspect) {
+      this.escalation = new KillEscalation({
+        stopSignal: stopSignal(inspect.parsed),
+        signal: (signal) => this.signalContainer(signal),
+      });
+    }
+    if (this.killRequest) {
+      this.escalate(this.killRequest.graceMs);
+    } else if (inspect && hasStarted(inspect.parsed)) {
+      this.phaseValue = 'running';
+      this.report(this.runningStatus(inspect));
+    }
+
+    const waited = await this.waitForExit(exit);
+    await this.drainOutput(output, socket);
+    this.finish(await this.terminal(waited));
+  }
+
+  private async imagePresent(image: string): Promise<boolean> {
+    try {
+      await this.docker.expect('GET', `/images/${encodeURIComponent(image)}/json`);
+      return true;
+    } catch (error) {
+      if (error instanceof DockerError && error.notFound) {
+        this.finish({
+          state: TaskState.TASK_FAILED,
+          reason: Reason.REASON_CONTAINER_LAUNCH_FAILED,
+          message: `Image '${image}' is not present on this Docker host; this executor version runs only local images`,
+        });
+      } else {
+        this.finish(launchFailure(`Failed to inspect image '${image}'`, error));
+      }
+      return false;
+    }
+  }
+
+  private killedBeforeStart(when: string): boolean {
+    if (!this.killRequest) return false;
+    this.finish({
+      state: this.killRequest.cause === 'max-completion' ? TaskState.TASK_FAILED : TaskState.TASK_KILLED,
+      reason: this.killRequest.cause === 'max-completion'
+        ? Reason.REASON_MAX_COMPLETION_TIME_REACHED
+        : Reason.REASON_TASK_KILLED_DURING_LAUNCH,
+      message: `Task was killed ${when}`,
+    });
+    return true;
+  }
+
+  private armCompletionTimer(): void {
+    const nanos = Number(this.task.max_completion_time?.nanoseconds ?? 0);
+    if (!(nanos > 0)) return;
+    this.completionTimer = setTimeout(() => this.kill(0, 'max-completion'), nanos / 1e6);
+  }
+
+  private escalate(graceMs: number): void {
+    if (!this.escalation) {
+      this.escalation = new KillEscalation({ stopSignal: 'SIGTERM', signal: (signal) => this.signalContainer(signal) });
+    }
+    this.escalation.request(graceMs);
+  }
+
+  private async signalContainer(signal: string): Promise<void> {
+    if (!this.containerId) return;
+    log.info(`Sending ${signal} to container of task ${this.taskId}`);
+    try {
+      await this.docker.expect('POST', `/containers/${this.containerId}/kill?signal=${encodeURIComponent(signal)}`, { timeoutMs: 10_000 });
+    } catch (error) {
+      // 409: it is no longer running, which is what we wanted.
+      if (!(error instanceof DockerError && (error.status === 409 || error.status === 404))) {
+        log.warn(`Could not send ${signal} to the container of task ${this.taskId}: ${errorMessage(error)}`);
+      }
+    }
+  }
+
+  private async inspect(): Promise<{ raw: Buffer; parsed: ContainerInspect } | undefined> {
+    try {
+      const response = await this.docker.expect('GET', `/containers/${this.containerId}/json`);
+      return { raw: response.body, parsed: JSON.parse(response.body.toString('utf8')) as ContainerInspect };
+    } catch (error) {
+      log.warn(`Could not inspect the container of task ${this.taskId}: ${errorMessage(error)}`);
+      return undefined;
+    }
+  }
+
+  private runningStatus(inspect: { raw: Buffer; parsed: ContainerInspect }): StatusFields {
+    // `data` carries the inspect output as `docker inspect` prints it: a JSON array.
+    const data = Buffer.concat([Buffer.from('['), inspect.raw, Buffer.from(']')]);
+    const { ipv4, ipv6 } = containerAddresses(inspect.parsed);
+    const fields: StatusFields = { state: TaskState.TASK_RUNNING, data };
+    if (ipv4 || ipv6) {
+      const template = this.task.container?.network_infos?.[0];
+      const networkInfo: mesos.v1.INetworkInfo = {
+        ...(template?.name ? { name: template.name } : {}),
+        ...(template?.groups?.length ? { groups: template.groups } : {}),
+        ...(template?.labels ? { labels: template.labels } : {}),
+        ip_addresses: [
+          ...(ipv4 ? [{ ip_address: ipv4 }] : []),
+          ...(ipv6 ? [{ protocol: 2, ip_address: ipv6 }] : []),
+        ],
+      };
+      fields.container_status = { network_infos: [networkInfo] };
+    }
+    return fields;
+  }
+
+  // The exit status, surviving a broken wait connection by asking the daemon again.
+  private async waitForExit(first: { result: Promise<WaitResult> }): Promise<ContainerExit> {
+    let pending = first;
+    for (;;) {
+      try {
+        const result = await pending.result;
+        const after = await this.inspect();
+        return {
+          exitCode: result.statusCode,
+          oomKilled: after?.parsed.State?.OOMKilled === true,
+          error: result.error ?? (after?.parsed.State?.Error || undefined),
+          memoryLimitBytes: after?.parsed.HostConfig?.Memory || undefined,
+        };
+      } catch (error) {
+        log.warn(`Lost the exit watch on the container of task ${this.taskId}: ${errorMessage(error)}; asking again`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const now = await this.inspect();
+        if (now && now.parsed.State?.Running === false) {
+          return {
+            exitCode: now.parsed.State.ExitCode ?? -1,
+            oomKilled: now.parsed.State.OOMKilled === true,
+            error: now.parsed.State.Error || undefined,
+            memoryLimitBytes: now.parsed.HostConfig?.Memory || undefined,
+          };
+        }
+        try {
+          pending = await this.docker.waitForExit(this.containerId!, this.abort.signal);
+        } catch (again) {
+          log.warn(`Cannot watch the container of task ${this.taskId}: ${errorMessage(again)}`);
+        }
+      }
+    }
+  }
+
+  private async drainOutput(output: Promise<unknown>, socket: Socket): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), OUTPUT_DRAIN_TIMEOUT_MS);
+    });
+    const late = await Promise.race([output.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) {
+      log.error(`The output stream of task ${this.taskId} did not end within ${OUTPUT_DRAIN_TIMEOUT_MS} ms of the container's exit; closing it`);
+      socket.destroy();
+    }
+  }
+
+  private async terminal(exit: ContainerExit): Promise<StatusFields> {
+    const kill = this.killRequest
+      ? {
+        cause: this.killRequest.cause,
+        graceMs: this.killRequest.graceMs,
+        stopSignal: this.escalation?.stopSignalSent ? this.escalation.stopSignal : 'SIGKILL',
+        sigkillSent: this.escalation?.sigkillSent ?? false,
+      }
+      : undefined;
+    return terminalStatus(exit, kill);
+  }
+
+  private finish(fields: StatusFields): void {
+    if (this.phaseValue === 'terminated') return;
+    if (!isTerminalState(fields.state)) throw new Error(`finish() needs a terminal state, got ${stateName(fields.state)}`);
+    this.phaseValue = 'terminated';
+    this.report(fields);
+  }
+
+  private report(fields: StatusFields): void {
+    this.options.report(fields);
+  }
+
+  private async removeContainer(): Promise<void> {
+    if (!this.containerId) return;
+    for (let attempt = 1; attempt <= REMOVE_ATTEMPTS; attempt++) {
+      try {
+        await this.docker.expect('DELETE', `/containers/${this.containerId}?v=1&force=1`);
+        log.info(`Removed the container of task ${this.taskId}`);
+        return;
+      } catch (error) {
+        if (error instanceof DockerError && error.notFound) return;
+        log.error(`Could not remove the container of task ${this.taskId} (attempt ${attempt} of ${REMOVE_ATTEMPTS}): ${errorMessage(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      }
+    }
+  }
+}
+
+function launchFailure(what: string, error: unknown): StatusFields {
+  return {
+    state: TaskState.TASK_FAILED,
+    reason: Reason.REASON_CONTAINER_LAUNCH_FAILED,
+    message: `${what}: ${errorMessage(error)}`,
+  };
+}

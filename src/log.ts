@@ -1,0 +1,49 @@
+// The executor's own diagnostics: one line each on stderr (the sandbox `stdout` file belongs to
+// the container). Every line passes through redaction of the secret values registered here.
+
+export type LogLevel = 'INFO' | 'WARNING' | 'ERROR';
+
+const RANK: Record<LogLevel, number> = { INFO: 0, WARNING: 1, ERROR: 2 };
+const REDACTED = '***';
+
+const secrets = new Set<string>();
+let threshold: LogLevel = 'INFO';
+let component = 'executor';
+
+export function configureLog(options: { level?: LogLevel; component?: string }): void {
+  if (options.level) threshold = options.level;
+  if (options.component) component = options.component;
+}
+
+// Values registered here are replaced in every log line and every status message.
+export function registerSecret(value: string | undefined): void {
+  // Very short values would redact ordinary words; they are still never logged on purpose.
+  if (value !== undefined && value.length >= 4) secrets.add(value);
+}
+
+export function redact(text: string): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (result.includes(secret)) result = result.split(secret).join(REDACTED);
+  }
+  return result;
+}
+
+function write(level: LogLevel, message: string): void {
+  if (RANK[level] < RANK[threshold]) return;
+  process.stderr.write(`${new Date().toISOString()} ${level[0]} ${component}: ${redact(message)}\n`);
+}
+
+export const log = {
+  info: (message: string): void => write('INFO', message),
+  warn: (message: string): void => write('WARNING', message),
+  error: (message: string): void => write('ERROR', message),
+};
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
