@@ -66,7 +66,9 @@ async function generate() {
       '-t', 'static-module', '-w', wrapperPath, '--es6',
       // An explicit extension: Node's ESM resolver does not add one, tsx and esbuild don't mind.
       '--dependency', 'protobufjs/minimal.js',
-      '--force-number', ...common, '-o', js, ...protos,
+      // Numbers for 64-bit fields in the types too; no verify/delimited/typeurl code, which the
+      // codec does not use and the executor bundle would carry.
+      '--force-number', '--no-verify', '--no-delimited', '--no-typeurl', ...common, '-o', js, ...protos,
     ]);
     await run(pbts, ['-o', join(work, 'mesos.d.ts'), js]);
     await run(pbjs, ['-t', 'json', ...common, '-o', join(work, 'descriptor.json'), ...protos]);

@@ -178,6 +178,7 @@ export class LocalAgent extends EventEmitter {
       exitCode: undefined,
     };
     this.executors.set(executorId, record);
+    this.emit('launched', record);
     return record;
   }
 

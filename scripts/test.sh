@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test run, from a fresh clone on a fresh machine: dependencies, a Docker engine and the
+# test images, the build, the type check, then unit and integration tests (against the built
+# dist/executor.js and a real Docker engine).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/ensure-deps.sh
+bash scripts/setup-docker.sh
+npm run --silent build
+npm run --silent typecheck
+
+echo "== unit tests" >&2
+node --import tsx --test --test-reporter=spec test/unit/*.test.ts
+echo "== integration tests" >&2
+node --import tsx --test --test-reporter=spec --test-concurrency=2 test/integration/*.test.ts

@@ -1,0 +1,125 @@
+// Shared set-up for integration tests: a local agent in this process, the built executor
+// (dist/executor.js) spawned by it as a real process, and a real Docker engine.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { LocalAgent, type ExecutorRecord, type LocalAgentOptions, type ReceivedUpdate } from '../../src/agent/local-agent.js';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+import { stateName } from '../../src/executor/task-states.js';
+
+export const EXECUTOR_PATH = resolve(import.meta.dirname, '../../dist/executor.js');
+export const BUSYBOX = 'mesos-executor-test/busybox:latest';
+export const INKY = 'mesos-executor-test/inky:latest';
+export const DOCKER_SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
+
+export type AgentOverrides = Partial<Omit<LocalAgentOptions, 'workDir' | 'executorPath'>>;
+
+// A started local agent whose executors and containers are cleaned up after the test.
+export async function startAgent(t: TestContext, overrides: AgentOverrides = {}): Promise<LocalAgent> {
+  const agent = new LocalAgent({
+    workDir: mkdtempSync(join(tmpdir(), 'executor-test-')),
+    executorPath: EXECUTOR_PATH,
+    dockerSocket: DOCKER_SOCKET,
+    ...overrides,
+  });
+  await agent.start();
+  const launched: ExecutorRecord[] = [];
+  agent.on('launched', (record: ExecutorRecord) => launched.push(record));
+  t.after(async () => {
+    await agent.stop();
+    for (const record of launched) {
+      if (record.exitCode === undefined) record.process.kill('SIGKILL');
+    }
+    const docker = new DockerEngine(DOCKER_SOCKET);
+    try {
+      const containers = await docker.json<Array<{ Id: string }>>(
+        'GET',
+        `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`org.apache.mesos.framework_id=${agent.frameworkId}`] }))}`,
+      );
+      for (const container of containers) await docker.call('DELETE', `/containers/${container.Id}?force=1&v=1`);
+    } finally {
+      docker.close();
+    }
+  });
+  return agent;
+}
+
+let counter = 0;
+
+// A TaskInfo (as the generated message, with proto2 defaults) running `command` in busybox.
+export function shellTask(command: string, extra: Record<string, unknown> = {}): mesos.v1.TaskInfo {
+  counter += 1;
+  const id = `task-${process.pid}-${counter}-${Date.now()}`;
+  return mesos.v1.TaskInfo.fromObject({
+    name: id,
+    task_id: { value: id },
+    agent_id: { value: 'filled-by-agent' },
+    resources: [
+      { name: 'cpus', type: 0, scalar: { value: 0.1 }, allocation_info: { role: '*' } },
+      { name: 'mem', type: 0, scalar: { value: 64 }, allocation_info: { role: '*' } },
+    ],
+    command: { shell: true, value: command },
+    container: { type: 1, docker: { image: BUSYBOX, network: 1 } },
+    ...extra,
+  });
+}
+
+export function states(record: ExecutorRecord): string[] {
+  return record.updates.filter((update) => !update.duplicate).map((update) => stateName(update.status.state));
+}
+
+export function terminal(agent: LocalAgent, record: ExecutorRecord, timeoutMs = 60_000): Promise<ReceivedUpdate> {
+  return agent.waitForUpdate(record.executorId, (update) => [2, 3, 4, 5, 7, 9, 11, 12].includes(update.status.state ?? -1), timeoutMs);
+}
+
+export function sandboxFile(record: ExecutorRecord, name: string): string {
+  return readFileSync(join(record.sandbox, name), 'utf8');
+}
+
+// Resolves with the executor's exit code, failing the test if it does not exit in time.
+export async function exitCode(record: ExecutorRecord, timeoutMs = 60_000): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`executor ${record.executorId} did not exit within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([record.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function containerExists(name: string): Promise<boolean> {
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  try {
+    const response = await docker.call('GET', `/containers/${name}/json`);
+    return response.status === 200;
+  } finally {
+    docker.close();
+  }
+}
+
+export async function inspectContainer(name: string): Promise<Record<string, any>> {
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  try {
+    return await docker.json('GET', `/containers/${name}/json`);
+  } finally {
+    docker.close();
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}

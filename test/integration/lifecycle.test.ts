@@ -1,0 +1,80 @@
+// A task's life through the built executor, the local agent and a real Docker engine.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { containerExists, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+
+for (const contentType of ['protobuf', 'json'] as const) {
+  test(`a task that succeeds (${contentType})`, async (t) => {
+    const agent = await startAgent(t, { executorFlags: [`--content_type=${contentType}`] });
+    const record = agent.launch(shellTask('echo "out-$((6*7))"; echo "err-$((6*7))" >&2; echo "$MESOS_SANDBOX"'));
+
+    const last = await terminal(agent, record);
+    assert.equal(await exitCode(record), 0);
+    assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+    assert.equal(last.status.message, 'Container exited with status 0');
+    assert.equal(sandboxFile(record, 'stdout'), 'out-42\n/mnt/mesos/sandbox\n');
+    assert.match(sandboxFile(record, 'stderr'), /^err-42$/m);
+    assert.doesNotMatch(sandboxFile(record, 'stderr'), /out-42/);
+
+    const running = record.updates.find((update) => update.status.state === 1)!;
+    const inspect = JSON.parse(Buffer.from(running.status.data!).toString('utf8')) as Array<{ Name: string }>;
+    assert.equal(inspect[0]!.Name, `/${record.containerName}`);
+    assert.ok(agent.calls.every((call) => call.contentType === (contentType === 'json' ? 'application/json' : 'application/x-protobuf')));
+    assert.equal(await containerExists(record.containerName), false, 'the container is removed');
+  });
+}
+
+test('a task that fails reports its exit status', async (t) => {
+  const agent = await startAgent(t);
+  const record = agent.launch(shellTask('echo about to fail; exit 3'));
+
+  const last = await terminal(agent, record);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+  assert.equal(last.status.message, 'Container exited with status 3');
+  assert.equal(await exitCode(record), 0);
+  assert.equal(sandboxFile(record, 'stdout'), 'about to fail\n');
+  assert.equal(await containerExists(record.containerName), false);
+});
+
+test('a kill stops the container with its stop signal and reports TASK_KILLING then TASK_KILLED', async (t) => {
+  const agent = await startAgent(t, { frameworkCapabilities: [2] });
+  const record = agent.launch(shellTask("trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done"));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+
+  const started = Date.now();
+  assert.ok(agent.kill(record.executorId, 10_000));
+  const last = await terminal(agent, record);
+  assert.ok(Date.now() - started < 8000, 'the task stopped on SIGTERM, well before its grace period');
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
+  assert.match(last.status.message ?? '', /SIGTERM/);
+  assert.equal(sandboxFile(record, 'stdout'), 'ready\ngot TERM\n');
+  assert.equal(await exitCode(record), 0);
+  assert.equal(await containerExists(record.containerName), false);
+});
+
+test('a container that ignores SIGTERM is killed with SIGKILL at the end of the grace period', async (t) => {
+  const agent = await startAgent(t);
+  const record = agent.launch(shellTask("trap '' TERM; while true; do sleep 0.1; done"));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+
+  const started = Date.now();
+  agent.kill(record.executorId, 1000);
+  const last = await terminal(agent, record);
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed >= 900 && elapsed < 10_000, `stopped after ${elapsed} ms`);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED'], 'no TASK_KILLING without the capability');
+  assert.match(last.status.message ?? '', /SIGKILL after the 1s grace period/);
+  assert.equal(await exitCode(record), 0);
+});
+
+test('a task whose image is missing fails with a clear message', async (t) => {
+  const agent = await startAgent(t);
+  const task = shellTask('true');
+  task.container!.docker!.image = 'mesos-executor-test/does-not-exist:1';
+  const record = agent.launch(task);
+
+  const last = await terminal(agent, record);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_FAILED']);
+  assert.match(last.status.message ?? '', /mesos-executor-test\/does-not-exist:1/);
+  assert.equal(await exitCode(record), 0);
+});
