@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { decodeCall, encodeEvent, type ContentType } from '../protocol/codec.js';
@@ -26,6 +27,8 @@ export interface LocalAgentOptions {
   readonly host?: string;
   readonly port?: number;
   readonly authToken?: string;
+  // Also serve on this unix socket and tell executors to use it (--http_executor_domain_sockets).
+  readonly domainSocket?: string;
   readonly autoAcknowledge?: boolean;
   readonly frameworkCapabilities?: readonly number[];
   readonly checkpoint?: boolean;
@@ -50,6 +53,7 @@ export interface ReceivedCall {
   readonly call: mesos.v1.executor.ICall;
   readonly headers: http.IncomingHttpHeaders;
   readonly contentType: ContentType;
+  readonly viaDomainSocket: boolean;
 }
 
 export interface ExecutorRecord {
@@ -78,6 +82,7 @@ export class LocalAgent extends EventEmitter {
   private readonly executors = new Map<string, ExecutorRecord>();
   private readonly seenUuids = new Set<string>();
   private server: http.Server | undefined;
+  private socketServer: http.Server | undefined;
   private readonly sockets = new Set<Socket>();
   private portValue: number;
   private unavailable = false;
@@ -99,17 +104,32 @@ export class LocalAgent extends EventEmitter {
 
   // Starts serving (again, on the same port after stop(), like a restarted agent).
   async start(): Promise<void> {
-    const server = http.createServer((request, response) => void this.handle(request, response));
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
+    const server = this.createServer(false);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.portValue, this.host, () => resolve());
     });
     this.portValue = (server.address() as { port: number }).port;
     this.server = server;
+    const socketPath = this.options.domainSocket;
+    if (socketPath) {
+      rmSync(socketPath, { force: true });
+      const socketServer = this.createServer(true);
+      await new Promise<void>((resolve, reject) => {
+        socketServer.once('error', reject);
+        socketServer.listen(socketPath, () => resolve());
+      });
+      this.socketServer = socketServer;
+    }
+  }
+
+  private createServer(domainSocket: boolean): http.Server {
+    const server = http.createServer((request, response) => void this.handle(request, response, domainSocket));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    return server;
   }
 
   // Goes away like a stopped agent: every connection is cut, nothing answers.
@@ -119,9 +139,12 @@ export class LocalAgent extends EventEmitter {
       if (record.state === 'running') record.state = 'registering';
     }
     for (const socket of this.sockets) socket.destroy();
-    const server = this.server;
+    const servers = [this.server, this.socketServer];
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.socketServer = undefined;
+    for (const server of servers) {
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
 
   // While set, every call is answered 503 "Agent has not finished recovery".
@@ -149,6 +172,7 @@ export class LocalAgent extends EventEmitter {
       recoveryTimeoutMs: this.options.recoveryTimeoutMs ?? 15 * 60_000,
       subscriptionBackoffMaxMs: this.options.subscriptionBackoffMaxMs ?? 2000,
       authToken: this.options.authToken,
+      domainSocket: this.options.domainSocket,
       dockerSocket: this.options.dockerSocket ?? '/var/run/docker.sock',
       mappedDirectory: this.options.mappedDirectory ?? '/mnt/mesos/sandbox',
       extraFlags: this.options.executorFlags,
@@ -252,12 +276,13 @@ export class LocalAgent extends EventEmitter {
     }
   }
 
-  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse, domainSocket: boolean): Promise<void> {
     const reply = (status: number, text = '', headers: http.OutgoingHttpHeaders = {}): void => {
       response.writeHead(status, { 'Content-Type': 'text/plain', ...headers });
       response.end(text);
     };
     const path = (request.url ?? '').split('?')[0];
+    if (domainSocket && path !== '/slave(1)/api/v1/executor' && path !== '/slave(1)/api/v1') return reply(403);
     if (path !== '/api/v1/executor' && path !== '/slave(1)/api/v1/executor') return reply(404);
     if (this.unavailable) return reply(503, 'Agent has not finished recovery');
     if (request.method !== 'POST') return reply(405, '', { Allow: 'POST' });
@@ -279,7 +304,7 @@ export class LocalAgent extends EventEmitter {
     }
     const invalid = validateExecutorCall(call);
     if (invalid) return reply(400, `Failed to validate Executor::Call: ${invalid}`);
-    this.calls.push({ call, headers: request.headers, contentType });
+    this.calls.push({ call, headers: request.headers, contentType, viaDomainSocket: domainSocket });
     this.emit('call', call, request.headers);
 
     if (call.type === CallType.HEARTBEAT) return reply(202);

@@ -60,15 +60,16 @@ export function parseUpid(text: string): { id: string; host: string; port: numbe
   if (!/^[A-Za-z0-9_()\-.]+$/.test(id)) {
     throw new ConfigError(`Invalid MESOS_SLAVE_PID '${text}': expected <id>@<ip>:<port>, like slave(1)@10.0.0.5:5051`);
   }
-  const { host, port } = parseHostPort(text.slice(at + 1), 'MESOS_SLAVE_PID');
+  const { host, port } = parseHostPort(text.slice(at + 1), 'MESOS_SLAVE_PID', text);
   return { id, host, port };
 }
 
-function parseHostPort(text: string, name: string): { host: string; port: number } {
+function parseHostPort(text: string, name: string, whole = text): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):([0-9]{1,5})$/.exec(text);
   const port = match ? Number(match[3]) : NaN;
   if (!match || port < 1 || port > 65535) {
-    throw new ConfigError(`Invalid ${name} '${text}': expected <ip>:<port> with a port from 1 to 65535`);
+    const shape = name === 'MESOS_SLAVE_PID' ? '<id>@<ip>:<port>' : '<ip>:<port>';
+    throw new ConfigError(`Invalid ${name} '${whole}': expected ${shape} with a port from 1 to 65535`);
   }
   return { host: match[1] ?? match[2]!, port };
 }

@@ -100,12 +100,15 @@ export function decodeMessage<Name extends MessageTypeName>(
   return decodeAs(typeName, body, contentType, `Failed to de-serialize ${typeName}`) as MessageOf<Name>;
 }
 
+// Mesos JSON is UTF-8; invalid sequences are an error rather than U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeAs(typeName: string, body: Uint8Array, contentType: ContentType, failure: string): object {
   const type = messageClass(typeName);
   try {
     if (contentType === APPLICATION_PROTOBUF) return type.decode(body);
     if (contentType !== APPLICATION_JSON) throw new CodecError(`Unsupported content type '${String(contentType)}'`);
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body);
+    const text = utf8.decode(body);
     const instance = type.fromObject(fromMesosJson(typeName, parseJsonTolerant(text)));
     const missing = missingRequiredFields(typeName, instance);
     if (missing.length > 0) throw new CodecError(`Missing required fields: ${missing.join(', ')}`);

@@ -125,9 +125,6 @@ export function isMessageType(typeName: string): boolean {
   return nodes.get(typeName)?.fields !== undefined;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Tolerant JSON text
-
 const BARE_TOKENS: ReadonlyArray<[string, number]> = [
   ['-Infinity', -Infinity],
   ['Infinity', Infinity],
@@ -136,6 +133,7 @@ const BARE_TOKENS: ReadonlyArray<[string, number]> = [
 
 // JSON.parse, plus the bare Infinity/-Infinity/NaN values the agent's RapidJSON writer emits.
 export function parseJsonTolerant(text: string): unknown {
+  if (!text.includes('Infinity') && !text.includes('NaN')) return JSON.parse(text);
   const found = findBareTokens(text);
   if (found.length === 0) return JSON.parse(text);
 
@@ -184,9 +182,6 @@ function findBareTokens(text: string): Array<[number, string]> {
   return found;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Mesos JSON -> plain object for the generated fromObject()
-
 const DROP = Symbol('drop');
 
 // Mesos JSON (already parsed) to a plain object that the generated `fromObject` accepts: enums as
@@ -215,14 +210,15 @@ function parseMessage(type: MessageType, json: Record<string, unknown>, path: st
       result[field.name] = values;
     } else if (field.label === 'map') {
       if (!isObject(raw)) fail(fieldPath, 'an object', raw);
-      const entries: Record<string, unknown> = {};
+      const entries: Array<[string, unknown]> = [];
       for (const [key, element] of Object.entries(raw)) {
         const entryPath = `${fieldPath}${pathKey(key)}`;
         parseMapKey(field.keyType!, key, entryPath);
         const value = parseValue(field.value, element, entryPath, false);
-        if (value !== DROP) entries[key] = value;
+        if (value !== DROP) entries.push([key, value]);
       }
-      result[field.name] = entries;
+      // fromEntries defines own properties, so a "__proto__" key stays a key.
+      result[field.name] = Object.fromEntries(entries);
     } else {
       const value = parseValue(field.value, raw, fieldPath, field.label === 'required');
       if (value !== DROP) result[field.name] = value;
@@ -309,9 +305,6 @@ function parseMapKey(keyType: ScalarType, key: string, path: string): void {
   }
   parseScalar(keyType, key, path);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Message -> Mesos JSON
 
 interface LongLike {
   low: number;
@@ -413,9 +406,6 @@ function longToNumber(value: LongLike, unsigned: boolean): number {
   return high * 2 ** 32 + (value.low >>> 0);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Required fields
-
 // Paths of proto2 `required` fields missing from `message`, recursively (e.g. "update.status.state").
 // The generated static encoders do not check these; the agent rejects such a message.
 export function missingRequiredFields(typeName: string, message: object): string[] {
@@ -448,8 +438,6 @@ function collectMissing(type: MessageType, message: Record<string, unknown>, pat
     }
   }
 }
-
-// ---------------------------------------------------------------------------------------------
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);

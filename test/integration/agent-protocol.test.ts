@@ -1,6 +1,9 @@
 // The executor's side of the v1 Executor HTTP API against the local agent: subscription retries,
 // resubscription with unacknowledged updates, recovery timeout, no-checkpoint disconnection, auth.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { uuidKey } from '../../src/executor/update-ledger.js';
 import { stateName } from '../../src/executor/task-states.js';
@@ -159,4 +162,15 @@ test('an executor with the wrong token is refused (401) and exits without runnin
   assert.match(sandboxFile(record, 'stderr'), /401/);
   assert.equal(record.updates.length, 0);
   assert.equal(record.subscribeCalls.length, 0);
+});
+
+test('with MESOS_DOMAIN_SOCKET the executor talks to the agent over the unix socket', async (t) => {
+  const socket = join(mkdtempSync(join(tmpdir(), 'agent-sock-')), 'agent.sock');
+  const agent = await startAgent(t, { domainSocket: socket });
+  const record = agent.launch(shellTask('echo over the socket'));
+  await terminal(agent, record);
+  assert.equal(await exitCode(record), 0);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
+  assert.ok(agent.calls.length >= 4);
+  assert.ok(agent.calls.every((call) => call.viaDomainSocket), 'every call came over the domain socket');
 });

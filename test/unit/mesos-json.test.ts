@@ -212,6 +212,15 @@ test('fromMesosJson reads maps as objects', () => {
   });
 });
 
+test('fromMesosJson keeps a "__proto__" map key as a key', () => {
+  const task = fromMesosJson('mesos.v1.TaskInfo', JSON.parse('{"limits": {"__proto__": {"value": 1}}}'));
+  const limits = task.limits as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(limits), Object.prototype);
+  assert.deepEqual(Object.keys(limits), ['__proto__']);
+  const instance = mesos.v1.TaskInfo.fromObject(task);
+  assert.deepEqual(toMesosJson('mesos.v1.TaskInfo', instance), { limits: { ['__proto__']: { value: 1 } } });
+});
+
 test('fromMesosJson reads agent-style JSON that carries every field with a default', () => {
   const task = fromMesosJson('mesos.v1.TaskInfo', {
     name: 'web', task_id: { value: 'web.1' }, agent_id: { value: 'S0' },
