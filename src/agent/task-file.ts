@@ -1,7 +1,7 @@
 // Reads a TaskInfo written in Mesos JSON (the format of the agent's and master's HTTP APIs).
 // agent_id may be left out: the local agent fills in its own.
 import { readFileSync } from 'node:fs';
-import { decodeMessage } from '../protocol/codec.js';
+import { decodeJsonValue } from '../protocol/codec.js';
 import { parseJsonTolerant } from '../protocol/mesos-json.js';
 import type { mesos } from '../proto/generated/mesos.js';
 
@@ -31,7 +31,7 @@ export function parseTaskInfo(text: string, agentId: string, source = 'TaskInfo'
   }
   const withAgent = { agent_id: { value: agentId }, ...(json as Record<string, unknown>) };
   try {
-    return decodeMessage('mesos.v1.TaskInfo', Buffer.from(JSON.stringify(withAgent)), 'application/json');
+    return decodeJsonValue('mesos.v1.TaskInfo', withAgent);
   } catch (error) {
     throw new TaskFileError(`${source} is not a valid TaskInfo: ${(error as Error).message}`);
   }

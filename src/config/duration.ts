@@ -17,7 +17,7 @@ const UNITS_DESCENDING = ['weeks', 'days', 'hrs', 'mins', 'secs', 'ms', 'us', 'n
 export type DurationResult = { ok: true; ms: number } | { ok: false; error: string };
 
 export function parseDuration(text: string): DurationResult {
-  const match = /^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([a-z]+)\s*$/.exec(text);
+  const match = /^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)([a-z]+)$/.exec(text.trim());
   if (!match) {
     return { ok: false, error: `expected a duration like '5secs', '500ms' or '15mins', got '${text}'` };
   }

@@ -108,13 +108,27 @@ function decodeAs(typeName: string, body: Uint8Array, contentType: ContentType, 
   try {
     if (contentType === APPLICATION_PROTOBUF) return type.decode(body);
     if (contentType !== APPLICATION_JSON) throw new CodecError(`Unsupported content type '${String(contentType)}'`);
-    const text = utf8.decode(body);
-    const instance = type.fromObject(fromMesosJson(typeName, parseJsonTolerant(text)));
-    const missing = missingRequiredFields(typeName, instance);
-    if (missing.length > 0) throw new CodecError(`Missing required fields: ${missing.join(', ')}`);
-    return instance;
+    return fromJsonValue(type, typeName, parseJsonTolerant(utf8.decode(body)));
   } catch (err) {
     throw new CodecError(`${failure}: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+function fromJsonValue(type: MessageClass, typeName: string, json: unknown): object {
+  const instance = type.fromObject(fromMesosJson(typeName, json));
+  const missing = missingRequiredFields(typeName, instance);
+  if (missing.length > 0) throw new CodecError(`Missing required fields: ${missing.join(', ')}`);
+  return instance;
+}
+
+// decodeMessage for Mesos JSON that is already parsed (with parseJsonTolerant): re-serializing it
+// with JSON.stringify first would turn Infinity limits into null.
+export function decodeJsonValue<Name extends MessageTypeName>(typeName: Name, json: unknown): MessageOf<Name> {
+  const type = messageClass(typeName);
+  try {
+    return fromJsonValue(type, typeName, json) as MessageOf<Name>;
+  } catch (err) {
+    throw new CodecError(`Failed to de-serialize ${typeName}: ${errorMessage(err)}`, { cause: err });
   }
 }
 

@@ -22,6 +22,7 @@ export class RecordIODecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private expected: number | undefined;
+  private headerBytes = 0;
   private failure: RecordIOError | undefined;
 
   constructor(options: { maxRecordBytes?: number } = {}) {
@@ -48,9 +49,10 @@ export class RecordIODecoder {
     return records;
   }
 
-  // Bytes of a record that has begun but not ended (non-zero at end of stream means truncation).
+  // Bytes (header included) of a record that has begun but not ended: non-zero at the end of
+  // the stream means the last record was cut off.
   get pendingBytes(): number {
-    return this.buffered;
+    return this.buffered + (this.expected === undefined ? 0 : this.headerBytes);
   }
 
   private next(): Buffer | undefined {
@@ -58,6 +60,7 @@ export class RecordIODecoder {
       const header = this.takeHeader();
       if (header === undefined) return undefined;
       this.expected = parseLength(header, this.maxRecordBytes);
+      this.headerBytes = header.length + 1;
     }
     if (this.buffered < this.expected) return undefined;
     const record = this.take(this.expected);

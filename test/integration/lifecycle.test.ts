@@ -78,3 +78,39 @@ test('a task whose image is missing fails with a clear message', async (t) => {
   assert.match(last.status.message ?? '', /mesos-executor-test\/does-not-exist:1/);
   assert.equal(await exitCode(record), 0);
 });
+
+test('SHUTDOWN stops the task, reports TASK_KILLED and the executor exits', async (t) => {
+  const agent = await startAgent(t, { shutdownGracePeriodMs: 4000 });
+  const record = agent.launch(shellTask("trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done"));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+
+  agent.shutdown(record.executorId);
+  const last = await terminal(agent, record);
+  assert.equal(last.status.state, 4);
+  assert.equal(await exitCode(record), 0);
+  assert.equal(sandboxFile(record, 'stdout'), 'bye\n');
+  assert.equal(await containerExists(record.containerName), false);
+});
+
+test('SIGTERM to the executor stops and removes its container before it exits', async (t) => {
+  const agent = await startAgent(t);
+  const record = agent.launch(shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+
+  record.process.kill('SIGTERM');
+  await exitCode(record, 30_000);
+  assert.equal(await containerExists(record.containerName), false);
+  const last = await terminal(agent, record);
+  assert.equal(last.status.state, 4, 'the kill is still reported while the agent is there');
+});
+
+test('max_completion_time fails the task with REASON_MAX_COMPLETION_TIME_REACHED', async (t) => {
+  const agent = await startAgent(t, { frameworkCapabilities: [2] });
+  const record = agent.launch(shellTask('sleep 1000', { max_completion_time: { nanoseconds: 1_500_000_000 } }));
+
+  const last = await terminal(agent, record);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED'], 'no TASK_KILLING for a deadline');
+  assert.equal(last.status.reason, 33);
+  assert.equal(await exitCode(record), 0);
+  assert.equal(await containerExists(record.containerName), false);
+});

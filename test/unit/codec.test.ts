@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   decodeCall,
   decodeEvent,
+  decodeJsonValue,
   decodeMessage,
   encodeCall,
   encodeEvent,
@@ -11,7 +12,7 @@ import {
   type ContentType,
 } from '../../src/protocol/codec.js';
 import { CodecError } from '../../src/protocol/errors.js';
-import { toMesosJson } from '../../src/protocol/mesos-json.js';
+import { parseJsonTolerant, toMesosJson } from '../../src/protocol/mesos-json.js';
 
 import Call = mesos.v1.executor.Call;
 import Event = mesos.v1.executor.Event;
@@ -368,5 +369,20 @@ test('encodeMessage and decodeMessage handle any mesos.v1 type, e.g. a TaskInfo 
   assert.throws(
     () => encodeMessage('mesos.v1.TaskID', { value: 'x' }, 'text/plain' as ContentType),
     codecError(/Unsupported content type 'text\/plain'/),
+  );
+});
+
+test('decodeJsonValue takes Mesos JSON that is already parsed, Infinity included', () => {
+  const parsed = parseJsonTolerant('{"name":"t","task_id":{"value":"t"},"agent_id":{"value":"a"},"limits":{"mem":{"value":Infinity}}}');
+  const taskInfo = decodeJsonValue('mesos.v1.TaskInfo', parsed);
+  assert.ok(taskInfo instanceof mesos.v1.TaskInfo);
+  assert.equal(taskInfo.limits!.mem!.value, Infinity);
+  assert.throws(
+    () => decodeJsonValue('mesos.v1.TaskInfo', { name: 't', task_id: { value: 't' } }),
+    codecError(/^Failed to de-serialize mesos\.v1\.TaskInfo: Missing required fields: agent_id$/),
+  );
+  assert.throws(
+    () => decodeJsonValue('mesos.v1.TaskInfo', 'a string'),
+    codecError(/^Failed to de-serialize mesos\.v1\.TaskInfo: Expected a JSON object for mesos\.v1\.TaskInfo, got "a string"$/),
   );
 });
