@@ -5,8 +5,13 @@ import type { mesos } from '../proto/generated/mesos.js';
 const SOURCE_EXECUTOR = 2;
 const TASK_STAGING = 6;
 
+// Set on the object itself: decoded messages read unset fields as their proto2 defaults.
+function has(message: object | null | undefined, field: string): boolean {
+  return message != null && Object.hasOwn(message, field) && (message as Record<string, unknown>)[field] != null;
+}
+
 export function validateExecutorCall(call: mesos.v1.executor.ICall): string | undefined {
-  if (call.type == null) return "Expecting 'type' to be present";
+  if (!has(call, 'type')) return "Expecting 'type' to be present";
   if (!call.executor_id?.value) return "Expecting 'executor_id' to be present";
   if (!call.framework_id?.value) return "Expecting 'framework_id' to be present";
   switch (call.type) {
@@ -15,8 +20,8 @@ export function validateExecutorCall(call: mesos.v1.executor.ICall): string | un
     case 2: {
       const status = call.update?.status;
       if (!call.update || !status) return "Expecting 'update' to be present";
-      if (!status.uuid) return "Expecting 'uuid' to be present";
-      if (!isValidUuid(status.uuid)) return 'Not a valid UUID';
+      if (!has(status, 'uuid')) return "Expecting 'uuid' to be present";
+      if (!isValidUuid(status.uuid!)) return 'Not a valid UUID';
       if (status.executor_id?.value != null && status.executor_id.value !== call.executor_id.value) {
         return `ExecutorID in Call: ${call.executor_id.value} does not match ExecutorID in TaskStatus: ${status.executor_id.value}`;
       }
@@ -24,7 +29,7 @@ export function validateExecutorCall(call: mesos.v1.executor.ICall): string | un
         return `Received Call from executor ${call.executor_id.value} of framework ${call.framework_id.value} with invalid source, expecting 'SOURCE_EXECUTOR'`;
       }
       if (status.state === TASK_STAGING) return `Received TASK_STAGING from executor ${call.executor_id.value} which is not allowed`;
-      return undefined;
+      return has(status, 'check_status') ? validateCheckStatus(status.check_status!) : undefined;
     }
     case 3:
       return call.message ? undefined : "Expecting 'message' to be present";
@@ -38,4 +43,19 @@ export function isValidUuid(bytes: Uint8Array): boolean {
   if (bytes.length !== 16) return false;
   const version = bytes[6]! >> 4;
   return version >= 1 && version <= 5;
+}
+
+// validateCheckStatusInfo: the type is set and its matching result is present.
+function validateCheckStatus(checkStatus: mesos.v1.ICheckStatusInfo): string | undefined {
+  if (!has(checkStatus, 'type')) return "CheckStatusInfo must specify 'type'";
+  switch (checkStatus.type) {
+    case 1:
+      return has(checkStatus, 'command') ? undefined : "Expecting 'command' to be set for COMMAND check's status";
+    case 2:
+      return has(checkStatus, 'http') ? undefined : "Expecting 'http' to be set for HTTP check's status";
+    case 3:
+      return has(checkStatus, 'tcp') ? undefined : "Expecting 'tcp' to be set for TCP check's status";
+    default:
+      return "'UNKNOWN' is not a valid check's status type";
+  }
 }

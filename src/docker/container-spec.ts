@@ -71,13 +71,14 @@ export function containerSpec(task: mesos.v1.ITaskInfo, context: ContainerContex
 // Precedence (spec 3.6.4): --task_environment, then CommandInfo variables not already set, then
 // the variables Mesos always sets.
 function environment(task: mesos.v1.ITaskInfo, context: ContainerContext, secrets: string[]): Record<string, string> {
-  const env: Record<string, string> = { ...context.taskEnvironment };
+  // No prototype: a variable named like an Object method must still be set.
+  const env: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, context.taskEnvironment);
   for (const variable of task.command?.environment?.variables ?? []) {
     const name = variable.name ?? '';
     if (name === '' || name.includes('=')) {
       throw new InvalidTaskError(`command.environment has a variable named '${name}': expected a non-empty name without '='`);
     }
-    if (name in env) continue;
+    if (Object.hasOwn(env, name)) continue;
     env[name] = variableValue(variable, secrets);
   }
   env.MESOS_SANDBOX = context.mappedDirectory;

@@ -153,7 +153,8 @@ export class TaskRunner {
     this.started = true;
 
     const inspect = await this.inspect();
-    if (inspect) {
+    // A kill during the inspect already chose SIGTERM; its deadline stands.
+    if (inspect && !this.escalation) {
       this.escalation = new KillEscalation({
         stopSignal: stopSignal(inspect.parsed),
         signal: (signal) => this.signalContainer(signal),

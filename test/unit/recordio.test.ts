@@ -136,11 +136,10 @@ test('the default limit is 64 MiB and a 20-digit length beyond it is refused wit
   );
 });
 
-test('pendingBytes reports a record whose body has only partly arrived', () => {
+test('pendingBytes reports a record whose body has only partly arrived, header included', () => {
   const decoder = new RecordIODecoder();
   assert.deepEqual(decoder.push(Buffer.from('5\nhel')), []);
-  assert.ok(decoder.pendingBytes > 0);
-  assert.equal(decoder.pendingBytes, 3);
+  assert.equal(decoder.pendingBytes, 5);
   assert.deepEqual(hex(decoder.push(Buffer.from('lo'))), hex([Buffer.from('hello')]));
   assert.equal(decoder.pendingBytes, 0);
 });
@@ -151,10 +150,19 @@ test('pendingBytes reports a header that has only partly arrived', () => {
   assert.equal(decoder.pendingBytes, 2);
 });
 
-// Known bug: once the header is consumed, pendingBytes counts only body bytes, so a stream that
-// ends right after "5\n" looks cleanly ended and the truncation goes unnoticed.
-test('pendingBytes reports a record whose header arrived but none of its body', { todo: 'src/protocol/recordio.ts: pendingBytes is 0 after a bare header' }, () => {
+// A stream that ends right after "5\n" was cut off: that must not look like a clean end.
+test('pendingBytes reports a record whose header arrived but none of its body', () => {
   const decoder = new RecordIODecoder();
   assert.deepEqual(decoder.push(Buffer.from('5\n')), []);
-  assert.ok(decoder.pendingBytes > 0, `pendingBytes is ${decoder.pendingBytes} with 5 body bytes still expected`);
+  assert.equal(decoder.pendingBytes, 2);
+  assert.deepEqual(hex(decoder.push(Buffer.from('hello3\nab'))), hex([Buffer.from('hello')]));
+  assert.equal(decoder.pendingBytes, 4);
+  assert.deepEqual(hex(decoder.push(Buffer.from('c'))), hex([Buffer.from('abc')]));
+  assert.equal(decoder.pendingBytes, 0);
+});
+
+test('pendingBytes is 0 after an empty record', () => {
+  const decoder = new RecordIODecoder();
+  assert.deepEqual(hex(decoder.push(Buffer.from('0\n'))), hex([Buffer.alloc(0)]));
+  assert.equal(decoder.pendingBytes, 0);
 });

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { terminalStatus, type ContainerExit, type KillRecord } from '../../src/executor/terminal-status.js';
+import { Reason, TaskState } from '../../src/executor/task-states.js';
+
+// Numbers from mesos.proto (spec 2.10), so that a wrong constant in task-states.ts fails too.
+const TASK_FINISHED = 2;
+const TASK_FAILED = 3;
+const TASK_KILLED = 4;
+const REASON_CONTAINER_LIMITATION_MEMORY = 8;
+const REASON_MAX_COMPLETION_TIME_REACHED = 33;
+
+const exit = (exitCode: number, extra: Partial<ContainerExit> = {}): ContainerExit => ({ exitCode, oomKilled: false, ...extra });
+const kill = (extra: Partial<KillRecord> = {}): KillRecord => ({
+  cause: 'framework',
+  stopSignal: 'SIGTERM',
+  sigkillSent: false,
+  graceMs: 5_000,
+  ...extra,
+});
+
+test('the constants match mesos.proto', () => {
+  assert.equal(TaskState.TASK_FINISHED, TASK_FINISHED);
+  assert.equal(TaskState.TASK_FAILED, TASK_FAILED);
+  assert.equal(TaskState.TASK_KILLED, TASK_KILLED);
+  assert.equal(Reason.REASON_CONTAINER_LIMITATION_MEMORY, REASON_CONTAINER_LIMITATION_MEMORY);
+  assert.equal(Reason.REASON_MAX_COMPLETION_TIME_REACHED, REASON_MAX_COMPLETION_TIME_REACHED);
+});
+
+test('a container that ended on its own: FINISHED on 0, FAILED otherwise, with no reason', () => {
+  const cases: Array<[ContainerExit, number, string]> = [
+    [exit(0), TASK_FINISHED, 'Container exited with status 0'],
+    [exit(3), TASK_FAILED, 'Container exited with status 3'],
+    [exit(1), TASK_FAILED, 'Container exited with status 1'],
+    [exit(255), TASK_FAILED, 'Container exited with status 255'],
+    [exit(128), TASK_FAILED, 'Container exited with status 128'],
+    [exit(137), TASK_FAILED, 'Container exited with status 137 (SIGKILL)'],
+    [exit(143), TASK_FAILED, 'Container exited with status 143 (SIGTERM)'],
+    [exit(139), TASK_FAILED, 'Container exited with status 139 (SIGSEGV)'],
+    [exit(127, { error: 'exec: "nope": executable file not found in $PATH' }), TASK_FAILED,
+      'Container exited with status 127: exec: "nope": executable file not found in $PATH'],
+  ];
+  for (const [containerExit, state, message] of cases) {
+    const status = terminalStatus(containerExit, undefined);
+    assert.equal(status.state, state, message);
+    assert.equal(status.message, message);
+    assert.equal(status.reason, undefined, `${message} has no reason`);
+  }
+});
+
+test('exit 137 without the OOM flag is not reported as a memory limitation', () => {
+  const status = terminalStatus(exit(137), undefined);
+  assert.equal(status.state, TASK_FAILED);
+  assert.notEqual(status.reason, REASON_CONTAINER_LIMITATION_MEMORY);
+  assert.doesNotMatch(status.message, /OOM|memory/i);
+});
+
+test('an OOM kill is FAILED with REASON_CONTAINER_LIMITATION_MEMORY, whatever the exit status', () => {
+  for (const code of [137, 0, 1, 143]) {
+    const status = terminalStatus(exit(code, { oomKilled: true }), undefined);
+    assert.equal(status.state, TASK_FAILED, `exit ${code}`);
+    assert.equal(status.reason, REASON_CONTAINER_LIMITATION_MEMORY, `exit ${code}`);
+    assert.match(status.message, /OOM killer/);
+    assert.match(status.message, new RegExp(`exited with status ${code}`));
+  }
+  const withLimit = terminalStatus(exit(137, { oomKilled: true, memoryLimitBytes: 128 * 1024 * 1024 }), undefined);
+  assert.match(withLimit.message, /memory limit of 128 MB \(exited with status 137 \(SIGKILL\)\)/);
+});
+
+test('a container killed by the framework is KILLED even when it exited 0, and the message says with which signal', () => {
+  const cases: Array<[ContainerExit, KillRecord, RegExp]> = [
+    [exit(0), kill(), /^Container killed on request with SIGTERM: it exited with status 0$/],
+    [exit(143), kill(), /^Container killed on request with SIGTERM: it exited with status 143 \(SIGTERM\)$/],
+    [exit(1), kill({ stopSignal: 'SIGINT' }), /with SIGINT: it exited with status 1$/],
+    [exit(137), kill({ sigkillSent: true, graceMs: 10_000 }),
+      /^Container killed on request with SIGKILL after the 10s grace period \(it did not stop on SIGTERM\): it exited with status 137 \(SIGKILL\)$/],
+    [exit(137), kill({ sigkillSent: true, graceMs: 1_500 }), /SIGKILL after the 1500ms grace period/],
+    [exit(137), kill({ sigkillSent: true, graceMs: 0 }), /^Container killed on request with SIGKILL: it exited/],
+    [exit(137), kill({ stopSignal: 'SIGKILL', sigkillSent: true, graceMs: 5_000 }), /^Container killed on request with SIGKILL: it exited/],
+  ];
+  for (const [containerExit, record, pattern] of cases) {
+    const status = terminalStatus(containerExit, record);
+    assert.equal(status.state, TASK_KILLED, String(pattern));
+    assert.equal(status.reason, undefined, String(pattern));
+    assert.match(status.message, pattern);
+  }
+});
+
+test('every kill cause but max-completion gives KILLED with its own wording', () => {
+  const cases: Array<[KillRecord['cause'], RegExp]> = [
+    ['framework', /killed on request/],
+    ['shutdown', /stopped for executor shutdown/],
+    ['health-check', /killed after failing its health check/],
+    ['agent-lost', /stopped because the agent was lost/],
+  ];
+  for (const [cause, pattern] of cases) {
+    const status = terminalStatus(exit(0), kill({ cause }));
+    assert.equal(status.state, TASK_KILLED, cause);
+    assert.match(status.message, pattern);
+  }
+});
+
+test('reaching max_completion_time is FAILED with REASON_MAX_COMPLETION_TIME_REACHED, even on exit 0', () => {
+  for (const [code, sigkillSent] of [[137, true], [0, false], [143, false]] as const) {
+    const status = terminalStatus(exit(code), kill({ cause: 'max-completion', graceMs: 0, sigkillSent }));
+    assert.equal(status.state, TASK_FAILED, `exit ${code}`);
+    assert.equal(status.reason, REASON_MAX_COMPLETION_TIME_REACHED, `exit ${code}`);
+    assert.match(status.message, new RegExp(`max_completion_time.*exited with status ${code}`));
+  }
+});
