@@ -2,7 +2,7 @@
 // sandbox directory, the agent's environment contract (spec 1.10) and nothing else of ours, the
 // stock mesos-docker-executor flags, and its stdout/stderr written to the sandbox files.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatDuration } from '../config/duration.js';
 import type { mesos } from '../proto/generated/mesos.js';
@@ -30,6 +30,8 @@ export interface LaunchSpec {
   readonly mappedDirectory: string;
   readonly extraFlags?: readonly string[];
   readonly extraEnv?: Readonly<Record<string, string>>;
+  // Files put into the sandbox before the executor starts, as the agent's fetcher would.
+  readonly sandboxFiles?: Readonly<Record<string, string | Buffer>>;
 }
 
 export interface LaunchedExecutor {
@@ -91,6 +93,11 @@ export function executorFlags(spec: LaunchSpec, sandbox: string): string[] {
 export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
   const sandbox = sandboxPath(spec);
   mkdirSync(sandbox, { recursive: true });
+  for (const [name, content] of Object.entries(spec.sandboxFiles ?? {})) {
+    const path = join(sandbox, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content, { mode: 0o600 });
+  }
   const stdout = openSync(join(sandbox, 'stdout'), 'a');
   const stderr = openSync(join(sandbox, 'stderr'), 'a');
   try {

@@ -152,7 +152,7 @@ export class LocalAgent extends EventEmitter {
     this.unavailable = recovering;
   }
 
-  launch(task: mesos.v1.ITaskInfo): ExecutorRecord {
+  launch(task: mesos.v1.ITaskInfo, options: { sandboxFiles?: Readonly<Record<string, string | Buffer>> } = {}): ExecutorRecord {
     const executorId = task.task_id?.value;
     if (!executorId) throw new Error('The TaskInfo has no task_id');
     if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
@@ -177,6 +177,7 @@ export class LocalAgent extends EventEmitter {
       mappedDirectory: this.options.mappedDirectory ?? '/mnt/mesos/sandbox',
       extraFlags: this.options.executorFlags,
       extraEnv: this.options.executorEnv,
+      sandboxFiles: options.sandboxFiles,
     });
     const exited = new Promise<number | null>((resolve) => {
       launched.process.on('exit', (code, signal) => {

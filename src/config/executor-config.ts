@@ -31,6 +31,10 @@ export interface ExecutorConfig {
   readonly taskEnvironment: Readonly<Record<string, string>>;
   readonly defaultContainerDns: unknown;
   readonly cgroupsEnableCfs: boolean;
+  // --docker_config as given: a path, a file:// URI or inline JSON (read when an image is pulled).
+  readonly dockerConfig: string | undefined;
+  // Bound on every Docker Engine API call that is not a long-running wait.
+  readonly dockerApiTimeoutMs: number;
   readonly loggingLevel: 'INFO' | 'WARNING' | 'ERROR';
   readonly quiet: boolean;
 }
@@ -46,6 +50,8 @@ export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
   { name: 'default_container_dns', kind: 'string', help: 'JSON ContainerDNSInfo: default DNS for BRIDGE and USER networks' },
   { name: 'cgroups_enable_cfs', kind: 'bool', help: 'Limit CPU with a CFS quota derived from the cpus resource', default: 'false' },
   { name: 'stop_timeout', kind: 'duration', help: 'Deprecated: raises the shutdown grace period when larger' },
+  { name: 'docker_config', kind: 'string', help: 'Registry credentials: a path or file:// URI of a Docker config.json/.dockercfg (inline JSON also works, but shows in ps)' },
+  { name: 'docker_api_timeout', kind: 'duration', help: 'Bound on each Docker Engine API call', default: '30secs' },
   { name: 'content_type', kind: 'string', help: 'Encoding spoken with the agent: protobuf or json', default: 'protobuf' },
   { name: 'help', kind: 'bool', help: 'Print this help and exit', default: 'false' },
   { name: 'quiet', kind: 'bool', help: 'Log only warnings and errors', default: 'false' },
@@ -135,6 +141,8 @@ function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): Exec
     taskEnvironment: taskEnvironment(flag('task_environment')),
     defaultContainerDns: jsonFlag('--default_container_dns', flag('default_container_dns')),
     cgroupsEnableCfs: boolFlag(flags, 'cgroups_enable_cfs', false),
+    dockerConfig: flag('docker_config'),
+    dockerApiTimeoutMs: positiveDuration('--docker_api_timeout', flag('docker_api_timeout') ?? '30secs'),
     loggingLevel: boolFlag(flags, 'quiet', false) && loggingLevel === 'INFO' ? 'WARNING' : loggingLevel,
     quiet: boolFlag(flags, 'quiet', false),
   };
@@ -158,6 +166,12 @@ function durationValue(name: string, text: string): number {
   const parsed = parseDuration(text);
   if (!parsed.ok) throw new ConfigError(`Invalid ${name}: ${parsed.error}`);
   return parsed.ms;
+}
+
+function positiveDuration(name: string, text: string): number {
+  const ms = durationValue(name, text);
+  if (ms <= 0) throw new ConfigError(`Invalid ${name} '${text}': expected a duration above zero`);
+  return ms;
 }
 
 function boolFlag(flags: RawFlags, name: string, fallback: boolean): boolean {

@@ -11,6 +11,10 @@ export interface ContainerContext {
   readonly taskEnvironment: Readonly<Record<string, string>>;
   readonly cgroupsEnableCfs: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  // --default_container_dns, parsed JSON (a ContainerDNSInfo), if given.
+  readonly defaultContainerDns?: unknown;
+  // Total memory of the host, for --oom-score-adj.
+  readonly hostMemoryBytes?: number;
 }
 
 export interface ContainerSpec {
