@@ -36,7 +36,7 @@ export function parseImageReference(text: string): ImageReference {
       `container.docker.image '${text}' is not a valid image reference: expected [registry/]name[:tag][@digest], like busybox:1.36 or registry.example.com:5000/team/app:2`,
     );
   }
-  let domain = match[1];
+  let domain: string | undefined = match[1];
   let path = match[2]!;
   // "foo/bar": foo is a registry only if it looks like a host (has a dot or port, or is localhost).
   if (domain !== undefined && !/[.:]/.test(domain) && domain !== 'localhost' && !/[A-Z]/.test(domain)) {

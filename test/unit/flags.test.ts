@@ -162,6 +162,8 @@ test('the stock agent command line and a minimal environment give the right type
     taskEnvironment: {},
     defaultContainerDns: undefined,
     cgroupsEnableCfs: false,
+    dockerConfig: undefined,
+    dockerApiTimeoutMs: 30_000,
     loggingLevel: 'INFO',
     quiet: false,
   } satisfies ExecutorConfig);
