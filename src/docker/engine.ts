@@ -25,10 +25,13 @@ export interface WaitResult {
 
 export class DockerEngine {
   readonly socketPath: string;
+  // Bound on each call that is not a long-running wait.
+  readonly timeoutMs: number;
   private readonly agent: http.Agent;
 
-  constructor(socketPath: string) {
+  constructor(socketPath: string, options: { timeoutMs?: number } = {}) {
     this.socketPath = socketPath;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   }
 
@@ -38,7 +41,7 @@ export class DockerEngine {
 
   // One request whose response is read whole; bounded by timeoutMs unless it is 0.
   async call(method: string, path: string, options: CallOptions = {}): Promise<EngineResponse> {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const what = `${method} ${path.split('?')[0]}`;
     return new Promise<EngineResponse>((resolve, reject) => {
@@ -123,8 +126,16 @@ export class DockerEngine {
     const path = `/containers/${encodeURIComponent(id)}/wait?condition=next-exit`;
     return new Promise((resolveRegistered, rejectRegistered) => {
       const request = http.request({ socketPath: this.socketPath, path, method: 'POST', agent: false, signal, headers: { Host: 'docker' } });
-      request.on('error', (error) => rejectRegistered(new DockerError(`POST /containers/${id}/wait failed: ${error.message}`, { cause: error })));
+      const timer = setTimeout(() => {
+        request.destroy();
+        rejectRegistered(new DockerError(`Docker daemon did not register the wait for ${id} within ${this.timeoutMs} ms`, { code: 'ERR_DOCKER_TIMEOUT' }));
+      }, this.timeoutMs);
+      request.on('error', (error) => {
+        clearTimeout(timer);
+        rejectRegistered(new DockerError(`POST /containers/${id}/wait failed: ${error.message}`, { cause: error }));
+      });
       request.on('response', (response) => {
+        clearTimeout(timer);
         const chunks: Buffer[] = [];
         const result = new Promise<WaitResult>((resolve, reject) => {
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -153,7 +164,7 @@ export class DockerEngine {
 
   // Opens the container's raw multiplexed output stream (hijacked connection). Opened before
   // start, it carries every byte the container writes.
-  async attach(id: string, timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<Socket> {
+  async attach(id: string, timeoutMs = this.timeoutMs): Promise<Socket> {
     const path = `/containers/${encodeURIComponent(id)}/attach?stream=1&stdout=1&stderr=1&logs=0`;
     return new Promise((resolve, reject) => {
       const request = http.request({

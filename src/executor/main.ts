@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   const executor = new Executor({
     config,
     connection: new AgentConnection({ endpoint: config.agent, contentType: config.contentType, authToken: config.authToken }),
-    docker: new DockerEngine(config.dockerSocket),
+    docker: new DockerEngine(config.dockerSocket, { timeoutMs: config.dockerApiTimeoutMs }),
     stdout,
     stderr,
   });

@@ -35,6 +35,14 @@ interface KillRequest {
 // How long the container's output may keep flowing after its exit before we stop waiting for it.
 const OUTPUT_DRAIN_TIMEOUT_MS = 15_000;
 const REMOVE_ATTEMPTS = 3;
+// How long the daemon may be unreachable while we wait for the container's exit.
+const DAEMON_OUTAGE_MS = 120_000;
+// Beyond the API timeout, how long SIGKILL may take to show as an exit.
+const KILL_CONFIRM_SLACK_MS = 10_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 export class TaskRunner {
   readonly taskId: string;
@@ -50,6 +58,12 @@ export class TaskRunner {
   private escalation: KillEscalation | undefined;
   private completionTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
+  // Settles with a reason when waiting for the container's exit is pointless.
+  private giveUpWaiting: (reason: string) => void = () => undefined;
+  private readonly unconfirmed = new Promise<string>((resolve) => {
+    this.giveUpWaiting = resolve;
+  });
+  private killConfirmTimer: NodeJS.Timeout | undefined;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -89,6 +103,7 @@ export class TaskRunner {
       this.finish({ state: TaskState.TASK_FAILED, message: `Executor error: ${errorMessage(error)}` });
     } finally {
       clearTimeout(this.completionTimer);
+      clearTimeout(this.killConfirmTimer);
       this.escalation?.cancel();
       this.abort.abort();
       await this.removeContainer();
@@ -168,8 +183,13 @@ export class TaskRunner {
     }
 
     const waited = await this.waitForExit(exit);
+    if (typeof waited === 'string') {
+      socket.destroy();
+      this.finish({ state: TaskState.TASK_FAILED, message: waited });
+      return;
+    }
     await this.drainOutput(output, socket);
-    this.finish(await this.terminal(waited));
+    this.finish(this.terminal(waited));
   }
 
   private async imagePresent(image: string): Promise<boolean> {
@@ -218,8 +238,14 @@ export class TaskRunner {
   private async signalContainer(signal: string): Promise<void> {
     if (!this.containerId) return;
     log.info(`Sending ${signal} to container of task ${this.taskId}`);
+    if (signal === 'SIGKILL' && !this.killConfirmTimer) {
+      const boundMs = this.docker.timeoutMs + KILL_CONFIRM_SLACK_MS;
+      this.killConfirmTimer = setTimeout(() => {
+        this.giveUpWaiting(`The Docker daemon did not confirm that the container stopped within ${Math.round(boundMs / 1000)}s of SIGKILL`);
+      }, boundMs);
+    }
     try {
-      await this.docker.expect('POST', `/containers/${this.containerId}/kill?signal=${encodeURIComponent(signal)}`, { timeoutMs: 10_000 });
+      await this.docker.expect('POST', `/containers/${this.containerId}/kill?signal=${encodeURIComponent(signal)}`);
     } catch (error) {
       // 409: it is no longer running, which is what we wanted.
       if (!(error instanceof DockerError && (error.status === 409 || error.status === 404))) {
@@ -259,34 +285,47 @@ export class TaskRunner {
     return fields;
   }
 
-  // The exit status, surviving a broken wait connection by asking the daemon again.
-  private async waitForExit(first: { result: Promise<WaitResult> }): Promise<ContainerExit> {
-    let pending = first;
+  // The exit status, surviving a broken wait connection by asking the daemon again. Undefined
+  // when the daemon cannot tell: unreachable for too long, or silent after SIGKILL.
+  private async waitForExit(first: { result: Promise<WaitResult> }): Promise<(ContainerExit & { inspect?: Buffer | undefined }) | string> {
+    let pending: { result: Promise<WaitResult> } | undefined = first;
+    let lostSince: number | undefined;
     for (;;) {
       try {
-        const result = await pending.result;
+        if (!pending) throw new Error('no exit watch');
+        const result = await Promise.race([pending.result, this.unconfirmed]);
+        if (typeof result === 'string') return result;
         const after = await this.inspect();
         return {
           exitCode: result.statusCode,
           oomKilled: after?.parsed.State?.OOMKilled === true,
           error: result.error ?? (after?.parsed.State?.Error || undefined),
           memoryLimitBytes: after?.parsed.HostConfig?.Memory || undefined,
+          inspect: after?.raw,
         };
       } catch (error) {
+        lostSince ??= Date.now();
+        if (Date.now() - lostSince > DAEMON_OUTAGE_MS) {
+          return `Lost contact with the Docker daemon for more than ${DAEMON_OUTAGE_MS / 1000}s (${errorMessage(error)}): the container's fate is unknown`;
+        }
         log.warn(`Lost the exit watch on the container of task ${this.taskId}: ${errorMessage(error)}; asking again`);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const late = await Promise.race([sleep(1000), this.unconfirmed]);
+        if (typeof late === 'string') return late;
         const now = await this.inspect();
-        if (now && now.parsed.State?.Running === false) {
+        if (now && now.parsed.State?.Running === false && hasStarted(now.parsed)) {
           return {
             exitCode: now.parsed.State.ExitCode ?? -1,
             oomKilled: now.parsed.State.OOMKilled === true,
             error: now.parsed.State.Error || undefined,
             memoryLimitBytes: now.parsed.HostConfig?.Memory || undefined,
+            inspect: now.raw,
           };
         }
         try {
           pending = await this.docker.waitForExit(this.containerId!, this.abort.signal);
+          lostSince = undefined;
         } catch (again) {
+          pending = undefined;
           log.warn(`Cannot watch the container of task ${this.taskId}: ${errorMessage(again)}`);
         }
       }
@@ -306,7 +345,7 @@ export class TaskRunner {
     }
   }
 
-  private async terminal(exit: ContainerExit): Promise<StatusFields> {
+  private terminal(exit: ContainerExit & { inspect?: Buffer | undefined }): StatusFields {
     const kill = this.killRequest
       ? {
         cause: this.killRequest.cause,
@@ -315,7 +354,9 @@ export class TaskRunner {
         sigkillSent: this.escalation?.sigkillSent ?? false,
       }
       : undefined;
-    return terminalStatus(exit, kill);
+    // The final inspect rides along, for a post-mortem of how the container ended.
+    const data = exit.inspect ? Buffer.concat([Buffer.from('['), exit.inspect, Buffer.from(']')]) : undefined;
+    return { ...terminalStatus(exit, kill), ...(data ? { data } : {}) };
   }
 
   private finish(fields: StatusFields): void {
