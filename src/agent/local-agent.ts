@@ -39,6 +39,8 @@ export interface LocalAgentOptions {
   readonly mappedDirectory?: string;
   readonly executorFlags?: readonly string[];
   readonly executorEnv?: Readonly<Record<string, string>>;
+  // Do not send LAUNCH after SUBSCRIBED; the test sends its own events.
+  readonly holdLaunch?: boolean;
 }
 
 export interface ReceivedUpdate {
@@ -375,7 +377,7 @@ export class LocalAgent extends EventEmitter {
     for (const update of call.subscribe?.unacknowledged_updates ?? []) {
       if (update.status) this.receiveUpdate(record, update.status, true);
     }
-    if (!record.taskLaunched) {
+    if (!record.taskLaunched && !this.options.holdLaunch) {
       record.taskLaunched = true;
       this.send(record, { type: EventType.LAUNCH, launch: { task: record.task } });
     }
@@ -389,6 +391,11 @@ export class LocalAgent extends EventEmitter {
     record.updates.push(update);
     this.emit('update', update);
     if (this.autoAcknowledge) this.acknowledge(record.executorId, status);
+  }
+
+  // Sends any event on the executor's stream (for tests that play the agent's part by hand).
+  sendEvent(executorId: string, event: mesos.v1.executor.Event.$Properties): boolean {
+    return this.send(this.executor(executorId), event);
   }
 
   private send(record: ExecutorRecord, event: mesos.v1.executor.Event.$Properties): boolean {
