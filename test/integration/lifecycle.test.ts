@@ -114,3 +114,42 @@ test('max_completion_time fails the task with REASON_MAX_COMPLETION_TIME_REACHED
   assert.equal(await exitCode(record), 0);
   assert.equal(await containerExists(record.containerName), false);
 });
+
+test('an OOM kill is reported as TASK_FAILED with REASON_CONTAINER_LIMITATION_MEMORY', async (t) => {
+  const agent = await startAgent(t);
+  const task = shellTask('x=a; while :; do x=$x$x; done');
+  task.resources = task.resources.map((resource) => (resource.name === 'mem' ? { ...resource, scalar: { value: 32 } } : resource)) as typeof task.resources;
+  const record = agent.launch(task);
+
+  const last = await terminal(agent, record);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
+  assert.equal(last.status.reason, 8);
+  assert.match(last.status.message ?? '', /memory limit of 32 MB/);
+  assert.equal(await exitCode(record), 0);
+});
+
+test('exit status 137 without an OOM kill is not reported as a memory limitation', async (t) => {
+  const agent = await startAgent(t);
+  const record = agent.launch(shellTask("sh -c 'kill -9 $$'; exit $?"));
+  const last = await terminal(agent, record);
+  assert.equal(last.status.state, 3);
+  assert.equal(last.status.reason ?? 0, 0);
+  assert.match(last.status.message ?? '', /status 137 \(SIGKILL\)/);
+});
+
+test('a second KILL with a shorter grace period shortens the kill', async (t) => {
+  const agent = await startAgent(t, { frameworkCapabilities: [2] });
+  const record = agent.launch(shellTask("trap '' TERM; while true; do sleep 0.1; done"));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+
+  const started = Date.now();
+  agent.kill(record.executorId, 60_000);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 8);
+  agent.kill(record.executorId, 500);
+  const last = await terminal(agent, record);
+  const elapsed = Date.now() - started;
+  assert.ok(elapsed < 10_000, `killed after ${elapsed} ms, not after the first 60 s grace`);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED'], 'one TASK_KILLING only');
+  assert.match(last.status.message ?? '', /SIGKILL/);
+  assert.equal(await exitCode(record), 0);
+});
