@@ -23,6 +23,7 @@ for (const [name, entry] of Object.entries(entries)) {
     banner: { js: `#!/usr/bin/env node\n${banner.js}` },
     sourcemap: 'linked',
     legalComments: 'none',
+    minify: true,
     logLevel: 'warning',
   });
 }

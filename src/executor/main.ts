@@ -1,7 +1,6 @@
 // Entry point of dist/executor.js: read the configuration, run the executor, exit with its code.
 // The container's output goes to this process's stdout/stderr (the sandbox files, or whatever
 // logger the agent attached); the executor's own diagnostics go to stderr.
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { ConfigError } from '../config/config-error.js';
@@ -10,6 +9,7 @@ import { DockerEngine } from '../docker/engine.js';
 import { configureLog, errorMessage, log, registerSecret } from '../log.js';
 import { AgentConnection } from './agent-connection.js';
 import { Executor } from './executor.js';
+import { outputSink } from './output-sink.js';
 
 async function main(): Promise<number> {
   // No child process or container may inherit the agent token.
@@ -34,8 +34,8 @@ async function main(): Promise<number> {
   const config = parsed.config;
   configureLog({ level: config.loggingLevel });
 
-  const stdout = createWriteStream('', { fd: 1, autoClose: false });
-  const stderr = createWriteStream('', { fd: 2, autoClose: false });
+  const stdout = outputSink(1);
+  const stderr = outputSink(2);
   const executor = new Executor({
     config,
     connection: new AgentConnection({ endpoint: config.agent, contentType: config.contentType, authToken: config.authToken }),
