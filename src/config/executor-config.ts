@@ -1,6 +1,7 @@
 // The executor's whole configuration, validated once at start: the agent's MESOS_* environment
 // contract plus every flag of the stock mesos-docker-executor (so it works as a drop-in).
 import { isAbsolute } from 'node:path';
+import { parseContainerDns } from '../docker/container-dns.js';
 import { ConfigError } from './config-error.js';
 import { agentEndpoint, type AgentEndpoint } from './agent-endpoint.js';
 import { parseDuration } from './duration.js';
@@ -139,7 +140,7 @@ function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): Exec
     mappedDirectory,
     launcherDir: flag('launcher_dir'),
     taskEnvironment: taskEnvironment(flag('task_environment')),
-    defaultContainerDns: jsonFlag('--default_container_dns', flag('default_container_dns')),
+    defaultContainerDns: containerDns(flag('default_container_dns')),
     cgroupsEnableCfs: boolFlag(flags, 'cgroups_enable_cfs', false),
     dockerConfig: flag('docker_config'),
     dockerApiTimeoutMs: positiveDuration('--docker_api_timeout', flag('docker_api_timeout') ?? '30secs'),
@@ -199,6 +200,17 @@ function jsonFlag(name: string, text: string | undefined): unknown {
   } catch (error) {
     throw new ConfigError(`Failed to parse ${name}: ${(error as Error).message}`);
   }
+}
+
+// Checked once at start: a bad value is the operator's to fix, not a failure of every task.
+function containerDns(text: string | undefined): unknown {
+  const parsed = jsonFlag('--default_container_dns', text);
+  try {
+    parseContainerDns(parsed);
+  } catch (error) {
+    throw new ConfigError(`Invalid --default_container_dns: ${(error as Error).message}`);
+  }
+  return parsed;
 }
 
 function taskEnvironment(text: string | undefined): Record<string, string> {

@@ -3,6 +3,7 @@
 // UPDATE calls, and decides when the executor may exit: once the terminal update is acknowledged
 // and the container is gone, or when the agent is lost for good.
 import { randomUUID } from 'node:crypto';
+import { totalmem } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { ExecutorConfig } from '../config/executor-config.js';
 import { formatDuration } from '../config/duration.js';
@@ -230,6 +231,8 @@ export class Executor {
         taskEnvironment: this.config.taskEnvironment,
         cgroupsEnableCfs: this.config.cgroupsEnableCfs,
         labels: this.containerLabels(taskId),
+        defaultContainerDns: this.config.defaultContainerDns,
+        hostMemoryBytes: totalmem(),
       },
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,

@@ -23,7 +23,7 @@ const CONTEXT: ContainerContext = {
 };
 
 type Task = mesos.v1.ITaskInfo;
-type HostConfig = Record<string, unknown>;
+type HostConfig = ContainerSpec['body']['HostConfig'];
 
 function task(overrides: Partial<Task> = {}): Task {
   return {
@@ -417,4 +417,336 @@ test('secret values appear only in Env, never in the rest of the body', () => {
   const { Env, ...rest } = result.body;
   assert.ok((Env as string[]).includes(`S=${secret}`));
   assert.equal(JSON.stringify(rest).includes(secret), false);
+});
+
+import Mode = mesos.v1.Volume.Mode;
+import SourceType = mesos.v1.Volume.Source.Type;
+
+function docker(fields: Partial<mesos.v1.ContainerInfo.IDockerInfo>, container: Partial<mesos.v1.IContainerInfo> = {}): Partial<Task> {
+  return { container: { type: ContainerType.DOCKER, ...container, docker: { image: 'busybox:latest', ...fields } } };
+}
+
+function withParameters(parameters: Array<[string, string]>, fields: Partial<mesos.v1.ContainerInfo.IDockerInfo> = {}, container: Partial<mesos.v1.IContainerInfo> = {}): Task {
+  return task(docker({ ...fields, parameters: parameters.map(([key, value]) => ({ key, value })) }, container));
+}
+
+function ports(begin: number, end: number): mesos.v1.IResource {
+  return { name: 'ports', type: mesos.v1.Value.Type.RANGES, ranges: { range: [{ begin, end }] } };
+}
+
+test('the image must be a valid reference: nothing else can pass for one', () => {
+  for (const image of ['--privileged', '-v', 'busybox --privileged', 'BusyBox', 'busybox:', 'a b', 'busybox@sha256:short', 'host:port:tag/x']) {
+    assert.throws(
+      () => spec(task(docker({ image }))),
+      invalidTask(new RegExp(`^container\\.docker\\.image '${image.replace(/[-[\]\\^$.*+?()|{}]/g, '\\$&')}' is not a valid image reference: expected \\[registry/\\]name`)),
+      image,
+    );
+  }
+  const digest = `registry.example.com:5000/team/app@sha256:${'a'.repeat(64)}`;
+  for (const image of ['busybox', 'busybox:1.36', 'mesos-executor-test/inky:latest', 'localhost/app', digest]) {
+    const result = spec(task(docker({ image })));
+    assert.equal(result.image, image, 'the image is used as given (no :latest added)');
+    assert.equal(result.body.Image, image);
+  }
+});
+
+test('volumes become binds in order, then volume parameters, with the sandbox bind last', () => {
+  const t = withParameters([['volume', '/srv/extra:/extra:ro']], {}, {
+    volumes: [
+      { host_path: '/srv/data', container_path: '/data', mode: Mode.RO },
+      { host_path: 'work', container_path: '/work', mode: Mode.RW },
+      { host_path: '/srv/logs', container_path: 'logs', mode: Mode.RW },
+    ],
+  });
+  assert.deepEqual(hostConfig(t).Binds, [
+    '/srv/data:/data:ro',
+    `${SANDBOX}/work:/work:rw`,
+    `/srv/logs:${MAPPED}/logs:rw`,
+    '/srv/extra:/extra:ro',
+    `${SANDBOX}:${MAPPED}`,
+  ]);
+  assert.equal('VolumeDriver' in hostConfig(t), false);
+});
+
+test('a Docker volume sets the volume driver; a volume-driver parameter may repeat it but not contradict it', () => {
+  const volume: mesos.v1.IVolume = { container_path: '/db', mode: Mode.RW, source: { type: SourceType.DOCKER_VOLUME, docker_volume: { name: 'pg', driver: 'rexray' } } };
+  const config = hostConfig(task(docker({}, { volumes: [volume] })));
+  assert.deepEqual(config.Binds, ['pg:/db:rw', `${SANDBOX}:${MAPPED}`]);
+  assert.equal(config.VolumeDriver, 'rexray');
+  assert.equal(hostConfig(withParameters([['volume-driver', 'rexray']], {}, { volumes: [volume] })).VolumeDriver, 'rexray');
+  assert.equal(hostConfig(withParameters([['volume-driver', 'local']])).VolumeDriver, 'local');
+  assert.equal(hostConfig(task(docker({ volume_driver: 'flocker' }))).VolumeDriver, 'flocker');
+  assert.throws(
+    () => spec(withParameters([['volume-driver', 'local']], {}, { volumes: [volume] })),
+    invalidTask(/volume-driver parameter is 'local' but the task's volumes use driver 'rexray': Only one volume driver per task is supported/),
+  );
+});
+
+test('volume errors surface from the spec with the volume index', () => {
+  const cases: Array<[mesos.v1.IVolume, RegExp]> = [
+    [{ host_path: 'a', container_path: 'b', mode: Mode.RW }, /^container\.volumes\[0\]: Both host_path 'a' and container_path 'b' of a volume are relative/],
+    [{ container_path: '/x', mode: Mode.RW }, /^container\.volumes\[0\]: Host path or volume source is required/],
+    [{ host_path: '/a:/b', container_path: '/c', mode: Mode.RW }, /contains ':'/],
+  ];
+  for (const [volume, pattern] of cases) assert.throws(() => spec(task(docker({}, { volumes: [volume] }))), invalidTask(pattern));
+});
+
+test('two mounts on one container path are refused, the sandbox mapping included', () => {
+  const cases: Task[] = [
+    task(docker({}, { volumes: [{ host_path: '/a', container_path: MAPPED, mode: Mode.RW }] })),
+    task(docker({}, { volumes: [{ host_path: '/a', container_path: '/x', mode: Mode.RW }, { host_path: '/b', container_path: '/x/', mode: Mode.RO }] })),
+    withParameters([['tmpfs', '/data']], {}, { volumes: [{ host_path: '/a', container_path: '/data', mode: Mode.RW }] }),
+    withParameters([['volume', '/anon'], ['volume', '/b:/anon']]),
+  ];
+  for (const t of cases) assert.throws(() => spec(t), invalidTask(/^Two mounts target the container path '\/[^']*'/));
+});
+
+test('hostname: set for bridge, user and none networks, refused with host networking', () => {
+  for (const network of [Network.BRIDGE, Network.NONE, Network.USER]) {
+    const t = task(docker({ network }, { hostname: 'web-1', ...(network === Network.USER ? { network_infos: [{ name: 'n1' }] } : {}) }));
+    assert.equal(spec(t).body.Hostname, 'web-1', String(network));
+  }
+  assert.throws(() => spec(task(docker({ network: Network.HOST }, { hostname: 'web-1' }))), invalidTask(/^container\.hostname is 'web-1': Unable to set hostname with host network mode$/));
+  assert.throws(() => spec(task(docker({}, { hostname: 'web-1' }))), invalidTask(/Unable to set hostname with host network mode/));
+  // Checked against DockerInfo.network, before a net parameter, as upstream.
+  assert.throws(() => spec(withParameters([['net', 'bridge']], {}, { hostname: 'h' })), invalidTask(/Unable to set hostname with host network mode/));
+  assert.throws(() => spec(task(docker({ network: Network.BRIDGE }, { hostname: 'bad_name!' }))), invalidTask(/container\.hostname is 'bad_name!': expected a host name/));
+  assert.equal('Hostname' in spec(task()).body, false);
+  assert.equal('Hostname' in spec(decoded({ command: { value: 'true' } })).body, false, 'the decoded default "" is not a hostname');
+  // A hostname parameter replaces it, and is allowed with host networking as with `docker run`.
+  assert.equal(spec(withParameters([['hostname', 'param-host']], { network: Network.BRIDGE }, { hostname: 'info-host' })).body.Hostname, 'param-host');
+  assert.equal(spec(withParameters([['hostname', 'param-host']])).body.Hostname, 'param-host');
+});
+
+test('the first net or network parameter replaces the network mode', () => {
+  assert.equal(hostConfig(withParameters([['net', 'none']], { network: Network.BRIDGE })).NetworkMode, 'none');
+  assert.equal(hostConfig(withParameters([['network', 'my-overlay']])).NetworkMode, 'my-overlay');
+  assert.throws(() => spec(withParameters([['net', 'a'], ['net', 'b']])), invalidTask(/after an earlier net\/network parameter 'a'/));
+});
+
+test('port mappings become ExposedPorts and PortBindings on all interfaces; publish and expose parameters add to them', () => {
+  const t = withParameters([['publish', '127.0.0.1:8443:443'], ['expose', '9090']], {
+    network: Network.BRIDGE,
+    port_mappings: [{ host_port: 31000, container_port: 80, protocol: 'TCP' }, { host_port: 31001, container_port: 53, protocol: 'udp' }, { host_port: 31002, container_port: 81 }],
+  });
+  t.resources = [scalar('cpus', 1), ports(31000, 31005)];
+  const { body } = spec(t);
+  assert.deepEqual(body.ExposedPorts, { '80/tcp': {}, '53/udp': {}, '81/tcp': {}, '443/tcp': {}, '9090/tcp': {} });
+  assert.deepEqual(body.HostConfig.PortBindings, {
+    '80/tcp': [{ HostIp: '', HostPort: '31000' }],
+    '53/udp': [{ HostIp: '', HostPort: '31001' }],
+    '81/tcp': [{ HostIp: '', HostPort: '31002' }],
+    '443/tcp': [{ HostIp: '127.0.0.1', HostPort: '8443' }],
+  });
+  assert.equal('ExposedPorts' in spec(task()).body, false);
+  assert.equal('PortBindings' in hostConfig(task()), false);
+});
+
+test('port mapping errors surface from the spec', () => {
+  const mapping = { port_mappings: [{ host_port: 10000, container_port: 80 }] };
+  const cases: Array<[Task, RegExp]> = [
+    [task(docker({ ...mapping })), /Port mappings are only supported for bridge and user-defined networks/],
+    [task(docker({ ...mapping, network: Network.NONE })), /Port mappings are only supported for bridge and user-defined networks/],
+    [task({ ...docker({ ...mapping, network: Network.BRIDGE }), resources: [] }), /Port mappings require resources/],
+    [task({ ...docker({ ...mapping, network: Network.BRIDGE }), resources: [scalar('cpus', 1)] }), /Port mappings require port resources/],
+    [task({ ...docker({ ...mapping, network: Network.BRIDGE }), resources: [ports(9998, 9999)] }), /Port \[10000\] not included in resources/],
+  ];
+  for (const [t, pattern] of cases) assert.throws(() => spec(t), invalidTask(pattern), String(pattern));
+  const user = task({ ...docker({ ...mapping, network: Network.USER }, { network_infos: [{ name: 'n1' }] }), resources: [ports(10000, 10000)] });
+  assert.deepEqual(spec(user).body.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '10000' }] });
+});
+
+test('privileged sets HostConfig.Privileged; absent or false leaves it out', () => {
+  assert.equal(hostConfig(task(docker({ privileged: true }))).Privileged, true);
+  assert.equal('Privileged' in hostConfig(task(docker({ privileged: false }))), false);
+  assert.equal('Privileged' in hostConfig(decoded({ command: { value: 'true' } })), false);
+  assert.equal(hostConfig(withParameters([['privileged', 'true']])).Privileged, true);
+  assert.equal(hostConfig(withParameters([['privileged', 'false']], { privileged: true })).Privileged, false, 'a later --privileged=false wins on docker run');
+});
+
+test('OomScoreAdj: with a memory limit above the request (or infinite) and the host memory known', () => {
+  const GB = 1024 * MB;
+  const cases: Array<[string, Partial<Task>, number | undefined, number | undefined]> = [
+    ['request 1 GB, limit 2 GB, host 4 GB', { resources: [scalar('mem', 1024)], limits: { mem: { value: 2048 } } }, 4 * GB, 750],
+    ['infinite limit', { resources: [scalar('mem', 512)], limits: { mem: { value: Infinity } } }, 4 * GB, 875],
+    ['request equal to limit', { resources: [scalar('mem', 1024)], limits: { mem: { value: 1024 } } }, 4 * GB, undefined],
+    ['no limit', { resources: [scalar('mem', 1024)] }, 4 * GB, undefined],
+    ['host memory unknown', { resources: [scalar('mem', 1024)], limits: { mem: { value: 2048 } } }, undefined, undefined],
+  ];
+  for (const [name, overrides, hostMemoryBytes, score] of cases) {
+    const config = hostConfig(task(overrides), hostMemoryBytes === undefined ? {} : { hostMemoryBytes });
+    assert.equal(config.OomScoreAdj, score, name);
+    assert.equal('OomScoreAdj' in config, score !== undefined, name);
+  }
+});
+
+test('default DNS from --default_container_dns: by network, never for HOST, not when a DNS parameter is given', () => {
+  const defaultContainerDns = {
+    docker: [
+      { network_mode: 'BRIDGE', dns: { nameservers: ['8.8.8.8'], search: ['example.com'], options: ['timeout:3'] } },
+      { network_mode: 'USER', network_name: 'n1', dns: { nameservers: ['10.1.0.2'] } },
+      { network_mode: 'USER', dns: { nameservers: ['10.9.0.2'], search: ['user.example'] } },
+    ],
+  };
+  const dnsOf = (t: Task) => {
+    const config = hostConfig(t, { defaultContainerDns });
+    return { Dns: config.Dns, DnsSearch: config.DnsSearch, DnsOptions: config.DnsOptions };
+  };
+  assert.deepEqual(dnsOf(task(docker({ network: Network.BRIDGE }))), { Dns: ['8.8.8.8'], DnsSearch: ['example.com'], DnsOptions: ['timeout:3'] });
+  assert.deepEqual(dnsOf(task(docker({ network: Network.USER }, { network_infos: [{ name: 'n1' }] }))), { Dns: ['10.1.0.2'], DnsSearch: [], DnsOptions: [] });
+  assert.deepEqual(dnsOf(task(docker({ network: Network.USER }, { network_infos: [{ name: 'n2' }] }))), { Dns: ['10.9.0.2'], DnsSearch: ['user.example'], DnsOptions: [] });
+  // For USER networks the final network (after a net parameter) picks the entry.
+  assert.deepEqual(dnsOf(withParameters([['net', 'n1']], { network: Network.USER }, { network_infos: [{ name: 'n2' }] })).Dns, ['10.1.0.2']);
+  const none = { Dns: undefined, DnsSearch: undefined, DnsOptions: undefined };
+  assert.deepEqual(dnsOf(task(docker({ network: Network.HOST }))), none);
+  assert.deepEqual(dnsOf(task(docker({ network: Network.NONE }))), none);
+  assert.deepEqual(dnsOf(decoded({ command: { value: 'true' } })), none);
+  for (const key of ['dns', 'dns-search', 'dns-opt', 'dns-option']) {
+    const value = key === 'dns' ? '1.1.1.1' : key === 'dns-search' ? 'corp.example' : 'ndots:1';
+    const result = dnsOf(withParameters([[key, value]], { network: Network.BRIDGE }));
+    assert.equal(result.Dns?.includes('8.8.8.8') ?? false, false, key);
+    assert.equal(result.DnsOptions?.includes('timeout:3') ?? false, false, key);
+  }
+  assert.deepEqual(dnsOf(withParameters([['dns', '1.1.1.1']], { network: Network.BRIDGE })), { Dns: ['1.1.1.1'], DnsSearch: undefined, DnsOptions: undefined });
+  assert.deepEqual(hostConfig(task(docker({ network: Network.BRIDGE }))).Dns, undefined, 'no flag, no default DNS');
+});
+
+test('a malformed --default_container_dns fails every task with a message naming the flag', () => {
+  assert.throws(
+    () => spec(task(), { defaultContainerDns: { docker: [{ network_mode: 'HOST', dns: {} }] } }),
+    (err: unknown) => err instanceof Error && /^--default_container_dns\.docker\[0\]\.network_mode is HOST/.test(err.message),
+  );
+});
+
+test('parameters reach the create request', () => {
+  const t = withParameters([
+    ['label', 'team=web'],
+    ['user', 'nobody'],
+    ['workdir', '/srv'],
+    ['cap-add', 'NET_ADMIN'],
+    ['ulimit', 'nofile=1024:2048'],
+    ['tmpfs', '/run:size=16m'],
+    ['add-host', 'db:10.0.0.5'],
+    ['read-only', 'true'],
+    ['stop-signal', 'quit'],
+    ['health-cmd', 'true'],
+    ['volume', '/cache'],
+  ]);
+  const { body } = spec(t, { labels: { 'org.apache.mesos.framework_id': 'fw' } });
+  assert.deepEqual(body.Labels, { 'org.apache.mesos.framework_id': 'fw', team: 'web' });
+  assert.equal(body.User, 'nobody');
+  assert.equal(body.WorkingDir, '/srv');
+  assert.equal(body.StopSignal, 'SIGQUIT');
+  assert.deepEqual(body.Healthcheck, { Test: ['CMD-SHELL', 'true'] });
+  assert.deepEqual(body.Volumes, { '/cache': {} });
+  assert.deepEqual(body.HostConfig.CapAdd, ['NET_ADMIN']);
+  assert.deepEqual(body.HostConfig.Ulimits, [{ Name: 'nofile', Soft: 1024, Hard: 2048 }]);
+  assert.deepEqual(body.HostConfig.Tmpfs, { '/run': 'size=16m' });
+  assert.deepEqual(body.HostConfig.ExtraHosts, ['db:10.0.0.5']);
+  assert.equal(body.HostConfig.ReadonlyRootfs, true);
+  assert.equal(body.HostConfig.NetworkMode, 'host');
+  assert.deepEqual(body.HostConfig.Binds, [`${SANDBOX}:${MAPPED}`]);
+});
+
+test('a label parameter cannot replace a label the executor sets', () => {
+  assert.throws(
+    () => spec(withParameters([['label', 'org.apache.mesos.framework_id=other']]), { labels: { 'org.apache.mesos.framework_id': 'fw' } }),
+    invalidTask(/label parameter 'org\.apache\.mesos\.framework_id' would replace a label the executor sets/),
+  );
+});
+
+test('resource parameters replace what Mesos derives, as a later docker run flag does', () => {
+  const t = withParameters([['memory', '1g'], ['memory-reservation', '512m'], ['cpu-shares', '100'], ['cpu-quota', '50000'], ['oom-score-adj', '10']]);
+  t.resources = [scalar('cpus', 1), scalar('mem', 128)];
+  t.limits = { mem: { value: 256 }, cpus: { value: 2 } };
+  const config = hostConfig(t, { hostMemoryBytes: 8 * 1024 * MB });
+  assert.equal(config.Memory, 1024 * MB);
+  assert.equal(config.MemoryReservation, 512 * MB);
+  assert.equal(config.CpuShares, 100);
+  assert.equal(config.CpuQuota, 50_000);
+  assert.equal(config.OomScoreAdj, 10);
+});
+
+test('env parameters override --task_environment and CommandInfo, never the variables Mesos sets', () => {
+  const t = withParameters([['env', 'SHARED=param'], ['e', 'NEW=1'], ['env', 'MESOS_SANDBOX=/elsewhere'], ['env', 'MESOS_CONTAINER_NAME=x']]);
+  t.command = { value: 'env', environment: { variables: [{ name: 'SHARED', value: 'command' }, { name: 'ONLY_COMMAND', value: 'c' }] } };
+  const env = envOf(t, { taskEnvironment: { SHARED: 'hook' } });
+  assert.deepEqual(env, { SHARED: 'param', NEW: '1', ONLY_COMMAND: 'c', MESOS_SANDBOX: MAPPED, MESOS_CONTAINER_NAME: 'mesos-c1' });
+});
+
+test('an entrypoint parameter replaces the entrypoint, for shell commands too', () => {
+  const shell = spec(withParameters([['entrypoint', '/bin/bash']])).body;
+  assert.deepEqual(shell.Entrypoint, ['/bin/bash']);
+  assert.deepEqual(shell.Cmd, ['-c', 'sleep 1']);
+  const t = withParameters([['entrypoint', '/usr/bin/env']]);
+  t.command = { shell: false, arguments: ['printenv'] };
+  const argv = spec(t).body;
+  assert.deepEqual(argv.Entrypoint, ['/usr/bin/env']);
+  assert.deepEqual(argv.Cmd, ['printenv']);
+});
+
+test('parameter errors fail the spec before anything else is built', () => {
+  assert.throws(() => spec(withParameters([['name', 'x']])), invalidTask(/Parameter in DockerInfo must not be 'name' \(MESOS-8497\)/));
+  assert.throws(() => spec(withParameters([['bogus', 'x']])), invalidTask(/has key 'bogus', which is not a supported docker run option/));
+  assert.throws(() => spec(withParameters([['memory', 'lots']])), invalidTask(/\(memory\) is 'lots': expected a size like 512m or 1g/));
+});
+
+test('secret values stay in Env even with parameters, volumes and ports', () => {
+  const secret = 'another-secret-value';
+  const t = withParameters([['label', 'a=b'], ['env', 'PLAIN=1']], { network: Network.BRIDGE, port_mappings: [{ host_port: 31000, container_port: 80 }] }, {
+    volumes: [{ host_path: '/srv', container_path: '/srv', mode: Mode.RO }],
+  });
+  t.resources = [ports(31000, 31000)];
+  t.command = { value: 'run', environment: { variables: [{ name: 'S', type: VariableType.SECRET, secret: { type: SecretType.VALUE, value: { data: Buffer.from(secret) } } }] } };
+  const result = spec(t);
+  const { Env, ...rest } = result.body;
+  assert.ok(Env.includes(`S=${secret}`));
+  assert.equal(JSON.stringify(rest).includes(secret), false);
+  assert.deepEqual(result.secrets, [secret]);
+});
+
+// Spec Appendix B: the stock executor's `docker run` for this task, as a create request.
+test('the Appendix B task maps onto the same settings as its docker run command line', () => {
+  const t = task({
+    resources: [scalar('cpus', 0.5, '*'), scalar('mem', 128, '*'), { ...ports(31000, 31000), allocation_info: { role: '*' } }],
+    limits: { cpus: { value: 1 } },
+    command: { shell: true, value: "nginx -g 'daemon off;'", environment: { variables: [{ name: 'FOO', value: 'bar' }] } },
+    container: {
+      type: ContainerType.DOCKER,
+      docker: {
+        image: 'nginx:alpine',
+        network: Network.BRIDGE,
+        port_mappings: [{ host_port: 31000, container_port: 80, protocol: 'tcp' }],
+        parameters: [{ key: 'label', value: 'a=b' }],
+      },
+      volumes: [{ container_path: 'data', host_path: '/srv/data', mode: Mode.RO }],
+    },
+  });
+  const { body } = spec(t, { sandboxDirectory: '/var/lib/mesos/runs/C', containerName: 'mesos-C' });
+  assert.deepEqual(body, {
+    Image: 'nginx:alpine',
+    Env: ['FOO=bar', 'MESOS_ALLOCATION_ROLE=*', 'MESOS_CONTAINER_NAME=mesos-C', `MESOS_SANDBOX=${MAPPED}`],
+    Labels: { a: 'b' },
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    OpenStdin: false,
+    Entrypoint: ['/bin/sh'],
+    Cmd: ['-c', "nginx -g 'daemon off;'"],
+    ExposedPorts: { '80/tcp': {} },
+    HostConfig: {
+      Binds: [`/srv/data:${MAPPED}/data:ro`, `/var/lib/mesos/runs/C:${MAPPED}`],
+      NetworkMode: 'bridge',
+      CpuShares: 512,
+      CpuQuota: 100_000,
+      Memory: 128 * MB,
+      PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '31000' }] },
+    },
+  });
+});
+
+test("a label parameter named '__proto__' is sent as a label", () => {
+  const { body } = spec(withParameters([['label', '__proto__=x']]));
+  assert.equal(JSON.stringify(body.Labels), '{"__proto__":"x"}');
 });
