@@ -7,6 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/ensure-deps.sh
 bash scripts/setup-docker.sh
+bash scripts/setup-registry.sh
 npm run --silent build
 npm run --silent typecheck
 

@@ -234,6 +234,7 @@ export class Executor {
         defaultContainerDns: this.config.defaultContainerDns,
         hostMemoryBytes: totalmem(),
       },
+      dockerConfig: this.config.dockerConfig,
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
       stderr: this.deps.stderr,

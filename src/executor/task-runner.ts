@@ -8,7 +8,10 @@ import { containerSpec, type ContainerContext } from '../docker/container-spec.j
 import { containerAddresses, hasStarted, stopSignal, type ContainerInspect } from '../docker/container-inspect.js';
 import { DockerError } from '../docker/docker-error.js';
 import type { DockerEngine, WaitResult } from '../docker/engine.js';
+import { ensureImage, ImagePullError } from '../docker/image-pull.js';
+import { parseImageReference } from '../docker/image-reference.js';
 import { demuxOutput } from '../docker/output-demux.js';
+import { loadRegistryAuth, RegistryAuthError } from '../docker/registry-auth.js';
 import { errorMessage, log, registerSecret } from '../log.js';
 import { KillEscalation } from './kill-escalation.js';
 import type { StatusFields } from './task-status.js';
@@ -22,6 +25,8 @@ export interface TaskRunnerOptions {
   readonly docker: DockerEngine;
   readonly context: ContainerContext;
   readonly taskKillingCapable: boolean;
+  // --docker_config as given, for registry credentials.
+  readonly dockerConfig: string | undefined;
   readonly stdout: Writable;
   readonly stderr: Writable;
   report(fields: StatusFields): void;
@@ -35,6 +40,8 @@ interface KillRequest {
 // How long the container's output may keep flowing after its exit before we stop waiting for it.
 const OUTPUT_DRAIN_TIMEOUT_MS = 15_000;
 const REMOVE_ATTEMPTS = 3;
+// Pull progress is reported at most this often (each report is a reliable update).
+const PULL_PROGRESS_INTERVAL_MS = 5000;
 // How long the daemon may be unreachable while we wait for the container's exit.
 const DAEMON_OUTAGE_MS = 120_000;
 // Beyond the API timeout, how long SIGKILL may take to show as an exit.
@@ -88,6 +95,8 @@ export class TaskRunner {
         this.report({ state: TaskState.TASK_KILLING });
       }
       this.phaseValue = 'killing';
+      // A pull in progress is abandoned: the task will never run.
+      if (!this.containerId) this.abort.abort();
     } else if (graceMs < this.killRequest!.graceMs) {
       this.killRequest!.graceMs = graceMs;
     }
@@ -127,7 +136,7 @@ export class TaskRunner {
     }
     spec.secrets.forEach(registerSecret);
 
-    if (!(await this.imagePresent(spec.image))) return;
+    if (!(await this.imageReady(spec.image))) return;
     if (this.killedBeforeStart('before its container was created')) return;
 
     try {
@@ -142,6 +151,7 @@ export class TaskRunner {
       return;
     }
     log.info(`Created container ${spec.name} (${this.containerId.slice(0, 12)}) for task ${this.taskId}`);
+    if (this.killedBeforeStart('before its container was started')) return;
 
     let output: Promise<unknown>;
     let socket: Socket;
@@ -153,7 +163,9 @@ export class TaskRunner {
       });
       exit = await this.docker.waitForExit(this.containerId, this.abort.signal);
     } catch (error) {
-      this.finish(launchFailure(`Failed to attach to container ${spec.name}`, error));
+      if (!this.killedBeforeStart('before its container was started')) {
+        this.finish(launchFailure(`Failed to attach to container ${spec.name}`, error));
+      }
       return;
     }
     if (this.killedBeforeStart('before its container was started')) return;
@@ -192,19 +204,29 @@ export class TaskRunner {
     this.finish(this.terminal(waited));
   }
 
-  private async imagePresent(image: string): Promise<boolean> {
+  // The image is used when present, pulled when missing or when force_pull_image is set, with
+  // the sandbox's or the operator's registry credentials; progress goes out as TASK_STARTING.
+  private async imageReady(image: string): Promise<boolean> {
     try {
-      await this.docker.expect('GET', `/images/${encodeURIComponent(image)}/json`);
+      const auth = loadRegistryAuth(parseImageReference(image), {
+        sandboxDirectory: this.options.context.sandboxDirectory,
+        dockerConfig: this.options.dockerConfig,
+      });
+      const { pulled } = await ensureImage(this.docker, image, {
+        forcePull: this.task.container?.docker?.force_pull_image === true,
+        auth,
+        onProgress: (message) => this.report({ state: TaskState.TASK_STARTING, message }),
+        signal: this.abort.signal,
+        timeoutMs: this.docker.timeoutMs,
+        progressIntervalMs: PULL_PROGRESS_INTERVAL_MS,
+      });
+      if (pulled) log.info(`Pulled image '${image}' for task ${this.taskId}${auth ? ` with credentials from ${auth.source}` : ''}`);
       return true;
     } catch (error) {
-      if (error instanceof DockerError && error.notFound) {
-        this.finish({
-          state: TaskState.TASK_FAILED,
-          reason: Reason.REASON_CONTAINER_LAUNCH_FAILED,
-          message: `Image '${image}' is not present on this Docker host; this executor version runs only local images`,
-        });
+      if (error instanceof ImagePullError && error.kind === 'cancelled') {
+        this.killedBeforeStart('while its image was being pulled');
       } else {
-        this.finish(launchFailure(`Failed to inspect image '${image}'`, error));
+        this.finish(launchFailure('Failed to get the image', error, error instanceof ImagePullError || error instanceof RegistryAuthError));
       }
       return false;
     }
@@ -386,10 +408,10 @@ export class TaskRunner {
   }
 }
 
-function launchFailure(what: string, error: unknown): StatusFields {
+function launchFailure(what: string, error: unknown, selfExplaining = false): StatusFields {
   return {
     state: TaskState.TASK_FAILED,
     reason: Reason.REASON_CONTAINER_LAUNCH_FAILED,
-    message: `${what}: ${errorMessage(error)}`,
+    message: selfExplaining ? errorMessage(error) : `${what}: ${errorMessage(error)}`,
   };
 }

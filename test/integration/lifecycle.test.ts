@@ -153,3 +153,40 @@ test('a second KILL with a shorter grace period shortens the kill', async (t) =>
   assert.match(last.status.message ?? '', /SIGKILL/);
   assert.equal(await exitCode(record), 0);
 });
+
+test('a BRIDGE task reports its container IP in TASK_RUNNING', async (t) => {
+  const agent = await startAgent(t);
+  const task = shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done");
+  task.container!.docker!.network = 2;
+  const record = agent.launch(task);
+  const running = await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+
+  const addresses = running.status.container_status?.network_infos?.[0]?.ip_addresses ?? [];
+  assert.equal(addresses.length, 1);
+  assert.match(addresses[0]!.ip_address ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+  const inspect = JSON.parse(Buffer.from(running.status.data!).toString('utf8')) as Array<{ HostConfig: { NetworkMode: string } }>;
+  assert.equal(inspect[0]!.HostConfig.NetworkMode, 'bridge');
+  agent.kill(record.executorId, 2000);
+  await terminal(agent, record);
+  assert.equal(await exitCode(record), 0);
+});
+
+test('a host-network task carries no IP of its own (the agent adds its own)', async (t) => {
+  const agent = await startAgent(t);
+  const record = agent.launch(shellTask('true'));
+  const running = await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  assert.equal(running.status.container_status?.network_infos?.length ?? 0, 0);
+  await terminal(agent, record);
+});
+
+test('an invalid TaskInfo fails with the reason, and nothing is created', async (t) => {
+  const agent = await startAgent(t);
+  const task = shellTask('true');
+  task.container!.docker!.image = '--privileged';
+  const record = agent.launch(task);
+  const last = await terminal(agent, record);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_FAILED']);
+  assert.match(last.status.message ?? '', /'--privileged' is not a valid image reference/);
+  assert.equal(last.status.reason, 14);
+  assert.equal(await containerExists(record.containerName), false);
+});

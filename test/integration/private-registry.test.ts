@@ -1,0 +1,114 @@
+// Tasks whose image lives in a private registry (Debian's docker-registry on 127.0.0.1:5000 with
+// htpasswd auth, set up by scripts/setup-registry.sh), end to end through the executor.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+
+const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
+const PASSWORD = 'testpassword';
+const CONFIG = JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
+
+async function removeLocalImage(): Promise<void> {
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  try {
+    await docker.call('DELETE', `/images/${encodeURIComponent(IMAGE)}?force=1`);
+  } finally {
+    docker.close();
+  }
+}
+
+function privateTask(command: string) {
+  const task = shellTask(command);
+  task.container!.docker!.image = IMAGE;
+  return task;
+}
+
+// Every process's command line, to prove the password never appears in one.
+function allCommandLines(): string[] {
+  const lines: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      lines.push(readFileSync(`/proc/${entry}/cmdline`, 'latin1'));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return lines;
+}
+
+test('credentials seeded in the sandbox pull a private image; the password is in no argv, log or status', async (t) => {
+  await removeLocalImage();
+  const agent = await startAgent(t);
+  const scans: string[][] = [];
+  const scanner = setInterval(() => scans.push(allCommandLines()), 20);
+  t.after(() => clearInterval(scanner));
+  const record = agent.launch(privateTask('echo pulled and ran'), { sandboxFiles: { '.docker/config.json': CONFIG } });
+
+  const last = await terminal(agent, record, 120_000);
+  clearInterval(scanner);
+  assert.equal(last.status.state, 2, last.status.message ?? '');
+  assert.equal(sandboxFile(record, 'stdout'), 'pulled and ran\n');
+  const starting = record.updates.filter((update) => update.status.state === 0).map((update) => update.status.message ?? '');
+  assert.ok(starting.some((message) => message.includes(`Pulling image '${IMAGE}'`)), 'pull progress reported in TASK_STARTING');
+  assert.equal(await exitCode(record), 0);
+
+  assert.ok(scans.length > 0);
+  for (const scan of scans) for (const line of scan) assert.ok(!line.includes(PASSWORD), `password in argv: ${line}`);
+  const texts = [sandboxFile(record, 'stderr'), sandboxFile(record, 'stdout'), ...record.updates.map((update) => update.status.message ?? '')];
+  for (const text of texts) assert.ok(!text.includes(PASSWORD) && !text.includes(Buffer.from(`testuser:${PASSWORD}`).toString('base64')));
+});
+
+test('--docker_config given as a path supplies the credentials', async (t) => {
+  await removeLocalImage();
+  const path = join(mkdtempSync(join(tmpdir(), 'docker-config-')), 'config.json');
+  writeFileSync(path, CONFIG, { mode: 0o600 });
+  const agent = await startAgent(t, { executorFlags: [`--docker_config=file://${path}`] });
+  const record = agent.launch(privateTask('true'));
+  const last = await terminal(agent, record, 120_000);
+  assert.equal(last.status.state, 2, last.status.message ?? '');
+});
+
+test('without credentials the pull fails with an authentication reason naming the image', async (t) => {
+  await removeLocalImage();
+  const agent = await startAgent(t);
+  const record = agent.launch(privateTask('true'));
+  const last = await terminal(agent, record, 120_000);
+  assert.equal(last.status.state, 3);
+  assert.equal(last.status.reason, 21, 'REASON_CONTAINER_LAUNCH_FAILED');
+  assert.match(last.status.message ?? '', /127\.0\.0\.1:5000\/private\/busybox:e2e/);
+  assert.match(last.status.message ?? '', /requires credentials/);
+  assert.equal(await exitCode(record), 0);
+});
+
+test('a missing image fails as not found', async (t) => {
+  const agent = await startAgent(t);
+  const task = privateTask('true');
+  task.container!.docker!.image = '127.0.0.1:5000/private/busybox:no-such-tag';
+  const record = agent.launch(task, { sandboxFiles: { '.docker/config.json': CONFIG } });
+  const last = await terminal(agent, record, 120_000);
+  assert.deepEqual(states(record).filter((state) => state !== 'TASK_STARTING'), ['TASK_FAILED']);
+  assert.match(last.status.message ?? '', /not found/);
+});
+
+test('force_pull_image pulls again an image that is present', async (t) => {
+  const agent = await startAgent(t);
+  const first = agent.launch(privateTask('true'), { sandboxFiles: { '.docker/config.json': CONFIG } });
+  await terminal(agent, first, 120_000);
+  await exitCode(first);
+
+  const again = privateTask('true');
+  again.container!.docker!.force_pull_image = true;
+  const record = agent.launch(again, { sandboxFiles: { '.docker/config.json': CONFIG } });
+  const last = await terminal(agent, record, 120_000);
+  assert.equal(last.status.state, 2);
+  assert.match(sandboxFile(record, 'stderr'), /Pulled image '127\.0\.0\.1:5000\/private\/busybox:e2e'/);
+
+  const plain = agent.launch(privateTask('true'), { sandboxFiles: { '.docker/config.json': CONFIG } });
+  await terminal(agent, plain, 120_000);
+  assert.doesNotMatch(sandboxFile(plain, 'stderr'), /Pulled image/, 'a present image is not pulled without force');
+});
