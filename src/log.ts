@@ -9,10 +9,14 @@ const REDACTED = '***';
 const secrets = new Set<string>();
 let threshold: LogLevel = 'INFO';
 let component = 'executor';
+let sink: (line: string) => void = (line) => {
+  process.stderr.write(line);
+};
 
-export function configureLog(options: { level?: LogLevel; component?: string }): void {
+export function configureLog(options: { level?: LogLevel; component?: string; sink?: (line: string) => void }): void {
   if (options.level) threshold = options.level;
   if (options.component) component = options.component;
+  if (options.sink) sink = options.sink;
 }
 
 // Values registered here are replaced in every log line and every status message.
@@ -31,7 +35,7 @@ export function redact(text: string): string {
 
 function write(level: LogLevel, message: string): void {
   if (RANK[level] < RANK[threshold]) return;
-  process.stderr.write(`${new Date().toISOString()} ${level[0]} ${component}: ${redact(message)}\n`);
+  sink(`${new Date().toISOString()} ${level[0]} ${component}: ${redact(message)}\n`);
 }
 
 export const log = {

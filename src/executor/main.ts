@@ -10,6 +10,7 @@ import { configureLog, errorMessage, log, registerSecret } from '../log.js';
 import { AgentConnection } from './agent-connection.js';
 import { Executor } from './executor.js';
 import { outputSink } from './output-sink.js';
+import { SharedStderr } from './shared-stderr.js';
 
 async function main(): Promise<number> {
   // No child process or container may inherit the agent token.
@@ -35,7 +36,8 @@ async function main(): Promise<number> {
   configureLog({ level: config.loggingLevel });
 
   const stdout = outputSink(1);
-  const stderr = outputSink(2);
+  const stderr = new SharedStderr(outputSink(2));
+  configureLog({ sink: (line) => stderr.diagnostic(line) });
   const executor = new Executor({
     config,
     connection: new AgentConnection({ endpoint: config.agent, contentType: config.contentType, authToken: config.authToken }),
@@ -47,6 +49,7 @@ async function main(): Promise<number> {
     process.on(signal, () => executor.terminate(signal));
   }
   const code = await executor.run();
+  stderr.end();
   await Promise.all([flush(stdout), flush(stderr)]);
   return code;
 }
