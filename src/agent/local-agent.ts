@@ -393,6 +393,14 @@ export class LocalAgent extends EventEmitter {
     if (this.autoAcknowledge) this.acknowledge(record.executorId, status);
   }
 
+  // Writes raw bytes on the executor's event stream (for tests that feed it garbage).
+  sendRaw(executorId: string, bytes: Uint8Array): boolean {
+    const stream = this.executor(executorId).stream;
+    if (!stream || stream.response.writableEnded) return false;
+    stream.response.write(bytes);
+    return true;
+  }
+
   // Sends any event on the executor's stream (for tests that play the agent's part by hand).
   sendEvent(executorId: string, event: mesos.v1.executor.Event.$Properties): boolean {
     return this.send(this.executor(executorId), event);
