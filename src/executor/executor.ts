@@ -100,8 +100,10 @@ export class Executor {
   private async subscriptionLoop(): Promise<void> {
     while (!this.exiting) {
       const generation = ++this.generation;
-      const subscription = this.connection.subscribe(this.subscribeCall(), {
-        onOpen: () => this.onStreamOpen(generation),
+      const call = this.subscribeCall();
+      const carried = new Set(call.subscribe?.unacknowledged_updates ?? []);
+      const subscription = this.connection.subscribe(call, {
+        onOpen: () => this.onStreamOpen(generation, carried),
         onEvent: (event) => this.onEvent(event),
       });
       this.subscription = subscription;
@@ -150,14 +152,17 @@ export class Executor {
     return { executor_id: { value: this.config.executorId }, framework_id: { value: this.config.frameworkId } };
   }
 
-  private onStreamOpen(generation: number): void {
+  private onStreamOpen(generation: number, carried: ReadonlySet<unknown>): void {
     if (generation !== this.generation || this.exiting) return;
-    const resent = this.ledger.size;
     this.phase = 'subscribed';
     clearTimeout(this.registrationTimer);
     clearTimeout(this.recoveryTimer);
     this.recoveryTimer = undefined;
-    if (resent > 0) log.info(`Subscribed, resending ${resent} unacknowledged update(s)`);
+    if (carried.size > 0) log.info(`Subscribed, resending ${carried.size} unacknowledged update(s)`);
+    // Updates made while the SUBSCRIBE was on its way are not in it: send them now, in order.
+    for (const update of this.ledger.unacknowledged()) {
+      if (!carried.has(update)) this.sendChain = this.sendChain.then(() => this.post(update, generation));
+    }
     this.armTerminalAckTimer();
   }
 
