@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/config-error.js';
 import { parseDuration } from '../config/duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec } from '../config/flags.js';
+import { DockerEngine } from '../docker/engine.js';
+import { sweepOrphans } from '../docker/orphan-sweep.js';
 import { isTerminalState, stateName, TaskState } from '../executor/task-states.js';
 import { LocalAgent, type ReceivedUpdate } from './local-agent.js';
 import { readTaskInfo, TaskFileError } from './task-file.js';
@@ -22,12 +24,39 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
   { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
 ];
-const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\n\n'
-  + 'Runs one TaskInfo (Mesos JSON) through the Docker executor on this machine, printing each\n'
-  + 'status update as it arrives. Exits 0 when the task finishes, 1 otherwise.';
+const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\n'
+  + '       node dist/agent.js sweep [--docker_socket=<path>] [--dry_run]\n\n'
+  + 'run: runs one TaskInfo (Mesos JSON) through the Docker executor on this machine, printing each\n'
+  + 'status update as it arrives. Exits 0 when the task finishes, 1 otherwise.\n'
+  + 'sweep: stops and removes the containers whose executor is gone, and lists them.';
+
+const SWEEP_FLAGS: readonly FlagSpec[] = [
+  { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
+  { name: 'dry_run', kind: 'bool', help: 'Only list what would be removed', default: 'false' },
+];
+
+async function sweep(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, SWEEP_FLAGS);
+  const dryRun = parseBool('--dry_run', flags.get('dry_run') ?? 'false');
+  const docker = new DockerEngine(flags.get('docker_socket') ?? '/var/run/docker.sock');
+  try {
+    const swept = await sweepOrphans(docker, { dryRun });
+    for (const container of swept) {
+      const owner = container.labels['org.apache.mesos.executor_pid'];
+      const task = container.labels['org.apache.mesos.task_id'] ?? '?';
+      const outcome = dryRun ? 'would remove' : container.removed ? 'removed' : `could not remove (${container.error})`;
+      say(`${outcome} ${container.name} (task ${task}, executor pid ${owner} gone)`);
+    }
+    say(`${swept.length} orphaned container(s)`);
+    return swept.every((container) => dryRun || container.removed) ? 0 : 1;
+  } finally {
+    docker.close();
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, taskPath, ...rest] = argv;
+  if (command === 'sweep') return sweep(argv.slice(1));
   if (command === undefined || command === '--help' || command === 'help') {
     process.stdout.write(`${formatHelp(USAGE, FLAGS)}\n`);
     return command === undefined ? 1 : 0;

@@ -10,6 +10,7 @@ import { formatDuration } from '../config/duration.js';
 import type { DockerEngine } from '../docker/engine.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log, redact } from '../log.js';
+import { ownerLabels } from '../docker/container-owner.js';
 import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
@@ -438,7 +439,8 @@ export class Executor {
       'org.apache.mesos.task_id': taskId,
       ...(this.config.agentId ? { 'org.apache.mesos.agent_id': this.config.agentId } : {}),
       ...(this.containerId ? { 'org.apache.mesos.container_id': this.containerId } : {}),
-      'org.apache.mesos.executor_pid': String(process.pid),
+      'org.apache.mesos.sandbox': this.config.sandboxDirectory,
+      ...ownerLabels(),
     };
   }
 }

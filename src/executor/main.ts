@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import { ConfigError } from '../config/config-error.js';
 import { executorHelp, loadExecutorConfig } from '../config/executor-config.js';
 import { DockerEngine } from '../docker/engine.js';
+import { sweepOrphans } from '../docker/orphan-sweep.js';
 import { configureLog, errorMessage, log, registerSecret } from '../log.js';
 import { AgentConnection } from './agent-connection.js';
 import { Executor } from './executor.js';
@@ -38,10 +39,14 @@ async function main(): Promise<number> {
   const stdout = outputSink(1);
   const stderr = new SharedStderr(outputSink(2));
   configureLog({ sink: (line) => stderr.diagnostic(line) });
+  const docker = new DockerEngine(config.dockerSocket, { timeoutMs: config.dockerApiTimeoutMs });
+  // Containers left by executors that died are removed; this one's task does not wait for it.
+  // Its own sandbox's container is spared: that one is this executor's to adopt or remove.
+  sweepOrphans(docker, { spare: (labels) => labels['org.apache.mesos.sandbox'] === config.sandboxDirectory }).catch((error) => log.warn(`Orphan sweep skipped: ${errorMessage(error)}`));
   const executor = new Executor({
     config,
     connection: new AgentConnection({ endpoint: config.agent, contentType: config.contentType, authToken: config.authToken }),
-    docker: new DockerEngine(config.dockerSocket, { timeoutMs: config.dockerApiTimeoutMs }),
+    docker,
     stdout,
     stderr,
   });

@@ -1,0 +1,67 @@
+// Which executor process owns a container, written into its labels at creation, and whether that
+// owner still lives: same host, same boot, a process with that pid started at that same moment
+// (so a reused pid is not mistaken for the owner).
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+export const OWNER_LABELS = {
+  host: 'org.apache.mesos.executor_host',
+  bootId: 'org.apache.mesos.executor_boot_id',
+  pid: 'org.apache.mesos.executor_pid',
+  start: 'org.apache.mesos.executor_start',
+} as const;
+
+export interface Host {
+  readonly hostname: string;
+  readonly bootId: string;
+  // Start time of a live process (clock ticks since boot), undefined when there is none.
+  processStart(pid: number): string | undefined;
+}
+
+export const thisHost: Host = {
+  hostname: hostname(),
+  bootId: readBootId(),
+  processStart,
+};
+
+export function ownerLabels(host: Host = thisHost, pid = process.pid): Record<string, string> {
+  return {
+    [OWNER_LABELS.host]: host.hostname,
+    [OWNER_LABELS.bootId]: host.bootId,
+    [OWNER_LABELS.pid]: String(pid),
+    [OWNER_LABELS.start]: host.processStart(pid) ?? '',
+  };
+}
+
+export type Ownership = 'alive' | 'gone' | 'elsewhere' | 'unowned';
+
+export function ownership(labels: Readonly<Record<string, string>>, host: Host = thisHost): Ownership {
+  const pid = Number(labels[OWNER_LABELS.pid]);
+  if (!Number.isInteger(pid) || pid <= 0) return 'unowned';
+  // Another machine's executor (a shared daemon) is not ours to judge.
+  if (labels[OWNER_LABELS.host] !== undefined && labels[OWNER_LABELS.host] !== host.hostname) return 'elsewhere';
+  if (labels[OWNER_LABELS.bootId] && labels[OWNER_LABELS.bootId] !== host.bootId) return 'gone';
+  const start = host.processStart(pid);
+  if (start === undefined) return 'gone';
+  const recorded = labels[OWNER_LABELS.start];
+  return recorded && recorded !== start ? 'gone' : 'alive';
+}
+
+function readBootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,45 @@
+// Stops and removes containers this project created whose owning executor is gone (crashed,
+// SIGKILLed, OOM-killed, or the machine rebooted). Run at every executor start and by
+// `node dist/agent.js sweep`.
+import type { DockerEngine } from './engine.js';
+import { OWNER_LABELS, ownership, thisHost, type Host } from './container-owner.js';
+import { errorMessage, log } from '../log.js';
+
+export interface SweptContainer {
+  readonly id: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly removed: boolean;
+  readonly error?: string;
+}
+
+export async function sweepOrphans(
+  docker: DockerEngine,
+  options: { host?: Host; dryRun?: boolean; spare?: (labels: Readonly<Record<string, string>>) => boolean } = {},
+): Promise<SweptContainer[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [OWNER_LABELS.pid] }));
+  const containers = await docker.json<Array<{ Id: string; Names?: string[]; Labels?: Record<string, string> }>>(
+    'GET',
+    `/containers/json?all=1&filters=${filters}`,
+  );
+  const swept: SweptContainer[] = [];
+  for (const container of containers) {
+    const labels = container.Labels ?? {};
+    if (ownership(labels, options.host ?? thisHost) !== 'gone' || options.spare?.(labels)) continue;
+    const name = (container.Names?.[0] ?? container.Id).replace(/^\//, '');
+    if (options.dryRun) {
+      swept.push({ id: container.Id, name, labels, removed: false });
+      continue;
+    }
+    try {
+      const response = await docker.call('DELETE', `/containers/${container.Id}?force=1&v=1`);
+      const removed = response.status === 204 || response.status === 404;
+      swept.push({ id: container.Id, name, labels, removed, ...(removed ? {} : { error: `HTTP ${response.status}` }) });
+      if (removed) log.warn(`Removed orphaned container ${name}: its executor (pid ${labels[OWNER_LABELS.pid]}) is gone`);
+    } catch (error) {
+      swept.push({ id: container.Id, name, labels, removed: false, error: errorMessage(error) });
+      log.error(`Could not remove orphaned container ${name}: ${errorMessage(error)}`);
+    }
+  }
+  return swept;
+}

@@ -1,0 +1,73 @@
+// Containers whose executor is gone are found by their owner labels and removed; others are kept.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { ownerLabels, thisHost } from '../../src/docker/container-owner.js';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { BUSYBOX, containerExists, DOCKER_SOCKET, eventually, exitCode, shellTask, startAgent } from '../helpers/harness.js';
+
+const AGENT = resolve(import.meta.dirname, '../../dist/agent.js');
+
+// A pid that is certainly dead: a process that has already exited.
+function deadPid(): number {
+  const child = spawnSync('sh', ['-c', 'echo $$']);
+  return Number(child.stdout.toString().trim());
+}
+
+async function createLabelled(name: string, labels: Record<string, string>): Promise<void> {
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  try {
+    const created = await docker.json<{ Id: string }>('POST', `/containers/create?name=${name}`, {
+      body: { Image: BUSYBOX, Cmd: ['sleep', '1000'], Labels: labels, HostConfig: { NetworkMode: 'none' } },
+    });
+    await docker.expect('POST', `/containers/${created.Id}/start`);
+  } finally {
+    docker.close();
+  }
+}
+
+async function remove(name: string): Promise<void> {
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  await docker.call('DELETE', `/containers/${name}?force=1`).finally(() => docker.close());
+}
+
+test('the sweep command removes containers of dead executors and keeps the rest', async (t) => {
+  const suffix = `${process.pid}-${Date.now()}`;
+  const names = { dead: `mesos-orphan-dead-${suffix}`, reused: `mesos-orphan-reused-${suffix}`, alive: `mesos-orphan-alive-${suffix}`, elsewhere: `mesos-orphan-elsewhere-${suffix}`, foreign: `not-ours-${suffix}` };
+  t.after(async () => {
+    for (const name of Object.values(names)) await remove(name);
+  });
+  await createLabelled(names.dead, ownerLabels(thisHost, deadPid()));
+  // Our own pid, but a different start time: the pid was reused by another process.
+  await createLabelled(names.reused, { ...ownerLabels(), 'org.apache.mesos.executor_start': '1' });
+  await createLabelled(names.alive, ownerLabels());
+  await createLabelled(names.elsewhere, { ...ownerLabels(thisHost, deadPid()), 'org.apache.mesos.executor_host': 'another-host' });
+  await createLabelled(names.foreign, {});
+
+  const dry = execFileSync(process.execPath, [AGENT, 'sweep', '--dry_run', `--docker_socket=${DOCKER_SOCKET}`], { encoding: 'utf8' });
+  assert.match(dry, new RegExp(`would remove ${names.dead}`));
+  assert.equal(await containerExists(names.dead), true, 'a dry run removes nothing');
+
+  const output = execFileSync(process.execPath, [AGENT, 'sweep', `--docker_socket=${DOCKER_SOCKET}`], { encoding: 'utf8' });
+  assert.match(output, new RegExp(`removed ${names.dead}`));
+  assert.match(output, new RegExp(`removed ${names.reused}`));
+  assert.equal(await containerExists(names.dead), false);
+  assert.equal(await containerExists(names.reused), false);
+  assert.equal(await containerExists(names.alive), true);
+  assert.equal(await containerExists(names.elsewhere), true);
+  assert.equal(await containerExists(names.foreign), true);
+});
+
+test('a SIGKILLed executor leaves its container, and the next executor to start removes it', async (t) => {
+  const agent = await startAgent(t);
+  const victim = agent.launch(shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
+  await agent.waitForUpdate(victim.executorId, (update) => update.status.state === 1);
+  victim.process.kill('SIGKILL');
+  await exitCode(victim);
+  assert.equal(await containerExists(victim.containerName), true, 'the container outlived its executor');
+
+  const next = agent.launch(shellTask('true'));
+  await eventually('the orphan to be removed', async () => (await containerExists(victim.containerName)) ? undefined : true);
+  await exitCode(next);
+});
