@@ -45,3 +45,26 @@ export function stopSignal(inspect: ContainerInspect): string {
   if (/^[0-9]+$/.test(signal)) return signal;
   return signal.startsWith('SIG') ? signal : `SIG${signal}`;
 }
+
+// Inspect data as it may leave in a status update: the values of secret environment variables
+// replaced, whatever their length, and any other registered secret redacted by the caller.
+export function scrubInspectData(data: Uint8Array, secretNames: ReadonlySet<string>): string {
+  const text = Buffer.from(data).toString('utf8');
+  if (secretNames.size === 0) return text;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  for (const entry of Array.isArray(parsed) ? parsed : [parsed]) {
+    const config = (entry as { Config?: { Env?: unknown } } | null)?.Config;
+    if (!config || !Array.isArray(config.Env)) continue;
+    config.Env = config.Env.map((variable: unknown) => {
+      if (typeof variable !== 'string') return variable;
+      const name = variable.split('=', 1)[0]!;
+      return secretNames.has(name) ? `${name}=***` : variable;
+    });
+  }
+  return JSON.stringify(parsed);
+}

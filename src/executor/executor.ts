@@ -10,6 +10,7 @@ import { formatDuration } from '../config/duration.js';
 import type { DockerEngine } from '../docker/engine.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log, redact } from '../log.js';
+import { scrubInspectData } from '../docker/container-inspect.js';
 import { ownerLabels } from '../docker/container-owner.js';
 import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
@@ -292,7 +293,11 @@ export class Executor {
   }
 
   private report(taskId: string, fields: StatusFields): void {
-    const status = newTaskStatus(taskId, this.config.executorId, { ...fields, ...(fields.message ? { message: redact(fields.message) } : {}) });
+    const status = newTaskStatus(taskId, this.config.executorId, {
+      ...fields,
+      ...(fields.message ? { message: redact(fields.message) } : {}),
+      ...(fields.data ? { data: Buffer.from(redact(scrubInspectData(fields.data, secretVariableNames(this.tasks.get(taskId))))) } : {}),
+    });
     const update: Update = { status };
     this.ledger.add(update);
     if (isTerminalState(fields.state)) this.terminalTasks.add(taskId);
@@ -443,6 +448,12 @@ export class Executor {
       ...ownerLabels(),
     };
   }
+}
+
+// Names of the task's SECRET environment variables, whose values never leave in a status.
+function secretVariableNames(task: mesos.v1.ITaskInfo | undefined): Set<string> {
+  const variables = task?.command?.environment?.variables ?? [];
+  return new Set(variables.filter((variable) => variable.type === 2 && variable.name).map((variable) => variable.name!));
 }
 
 // Grace for a KILL (spec 3.9): the KILL's own policy, else the task's, else the shutdown grace.

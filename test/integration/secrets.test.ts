@@ -1,0 +1,78 @@
+// Secrets (SECRET environment values, registry credentials, the executor's auth token) reach only
+// where they belong: never an argv, the executor's log, a status update or a file it writes.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, terminal } from '../helpers/harness.js';
+
+const SECRET = 'sekrit-value-8c1f';
+const PASSWORD = 'testpassword';
+const TOKEN = 'bearer-token-5d2e';
+const AUTH_BLOB = Buffer.from(`testuser:${PASSWORD}`).toString('base64');
+const FORBIDDEN = [SECRET, PASSWORD, TOKEN, AUTH_BLOB];
+const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
+const SEEDED = '.docker/config.json';
+
+function commandLines(): string[] {
+  const lines: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      lines.push(readFileSync(`/proc/${entry}/cmdline`, 'latin1'));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return lines;
+}
+
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    const relative = prefix ? `${prefix}/${name}` : name;
+    return statSync(path).isDirectory() ? filesUnder(path, relative) : [relative];
+  });
+}
+
+function assertClean(what: string, text: string): void {
+  for (const secret of FORBIDDEN) assert.ok(!text.includes(secret), `${what} contains a secret`);
+}
+
+test('no secret in any argv, log line, status update or sandbox file', async (t) => {
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  await docker.call('DELETE', `/images/${encodeURIComponent(IMAGE)}?force=1`).finally(() => docker.close());
+  const agent = await startAgent(t, { authToken: TOKEN });
+  const task = shellTask(`test "$MY_SECRET" = "${'$'}EXPECTED_SECRET_PREFIX-8c1f" && echo secret-ok; echo "plain=$PLAIN"`);
+  task.container!.docker!.image = IMAGE;
+  task.command = { ...task.command!, environment: {
+    variables: [
+      { name: 'MY_SECRET', type: 2, secret: { type: 2, value: { data: Buffer.from(SECRET) } } },
+      { name: 'EXPECTED_SECRET_PREFIX', value: 'sekrit-value' },
+      { name: 'PLAIN', value: 'visible' },
+    ],
+  } } as typeof task.command;
+
+  const scans: string[][] = [];
+  const scanner = setInterval(() => scans.push(commandLines()), 20);
+  t.after(() => clearInterval(scanner));
+  const record = agent.launch(task, {
+    sandboxFiles: { [SEEDED]: JSON.stringify({ auths: { '127.0.0.1:5000': { auth: AUTH_BLOB } } }) },
+  });
+  const last = await terminal(agent, record, 120_000);
+  clearInterval(scanner);
+  assert.equal(last.status.state, 2, last.status.message ?? '');
+  assert.equal(await exitCode(record), 0);
+  assert.equal(sandboxFile(record, 'stdout'), 'secret-ok\nplain=visible\n', 'the container got the secret');
+
+  assert.ok(scans.length > 5);
+  for (const scan of scans) for (const line of scan) assertClean(`argv ${JSON.stringify(line.slice(0, 80))}`, line);
+  for (const update of record.updates) {
+    assertClean('a status message', update.status.message ?? '');
+    assertClean('a status data field', Buffer.from(update.status.data ?? []).toString('utf8'));
+  }
+  for (const file of filesUnder(record.sandbox).filter((name) => name !== SEEDED)) {
+    assertClean(`sandbox file ${file}`, readFileSync(join(record.sandbox, file), 'latin1'));
+  }
+});
