@@ -122,8 +122,9 @@ export class DockerEngine {
 
   // Resolves once the daemon has registered the wait (so a start after it cannot be missed);
   // `result` settles when the container next exits.
-  async waitForExit(id: string, signal: AbortSignal): Promise<{ result: Promise<WaitResult> }> {
-    const path = `/containers/${encodeURIComponent(id)}/wait?condition=next-exit`;
+  // `next-exit` before a start; `not-running` to watch a container that may have exited already.
+  async waitForExit(id: string, signal: AbortSignal, condition: 'next-exit' | 'not-running' = 'next-exit'): Promise<{ result: Promise<WaitResult> }> {
+    const path = `/containers/${encodeURIComponent(id)}/wait?condition=${condition}`;
     return new Promise((resolveRegistered, rejectRegistered) => {
       const request = http.request({ socketPath: this.socketPath, path, method: 'POST', agent: false, signal, headers: { Host: 'docker' } });
       const timer = setTimeout(() => {
@@ -165,22 +166,44 @@ export class DockerEngine {
   // Opens the container's raw multiplexed output stream (hijacked connection). Opened before
   // start, it carries every byte the container writes.
   async attach(id: string, timeoutMs = this.timeoutMs): Promise<Socket> {
-    const path = `/containers/${encodeURIComponent(id)}/attach?stream=1&stdout=1&stderr=1&logs=0`;
+    return this.hijack(`/containers/${encodeURIComponent(id)}/attach?stream=1&stdout=1&stderr=1&logs=0`, {
+      what: `the attach to ${id}`,
+      failed: `Attach to container ${id} failed`,
+    }, undefined, timeoutMs);
+  }
+
+  // Starts a created exec and returns its multiplexed output stream, which ends when the exec's
+  // process has exited and its output is copied.
+  async execStart(execId: string, timeoutMs = this.timeoutMs): Promise<Socket> {
+    return this.hijack(`/exec/${encodeURIComponent(execId)}/start`, {
+      what: `the start of exec ${execId}`,
+      failed: `Start of exec ${execId} failed`,
+    }, { Detach: false, Tty: false }, timeoutMs);
+  }
+
+  // A request whose connection the daemon takes over as a raw stream (101 Switching Protocols).
+  private hijack(path: string, names: { what: string; failed: string }, body: unknown, timeoutMs: number): Promise<Socket> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const request = http.request({
         socketPath: this.socketPath,
         path,
         method: 'POST',
         agent: false,
-        headers: { Host: 'docker', Connection: 'Upgrade', Upgrade: 'tcp' },
+        headers: {
+          Host: 'docker',
+          Connection: 'Upgrade',
+          Upgrade: 'tcp',
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
+        },
       });
       const timer = setTimeout(() => {
         request.destroy();
-        reject(new DockerError(`Docker daemon did not answer the attach to ${id} within ${timeoutMs} ms`, { code: 'ERR_DOCKER_TIMEOUT' }));
+        reject(new DockerError(`Docker daemon did not answer ${names.what} within ${timeoutMs} ms`, { code: 'ERR_DOCKER_TIMEOUT' }));
       }, timeoutMs);
       request.on('error', (error) => {
         clearTimeout(timer);
-        reject(new DockerError(`Attach to container ${id} failed: ${error.message}`, { cause: error }));
+        reject(new DockerError(`${names.failed}: ${error.message}`, { cause: error }));
       });
       request.on('upgrade', (_response, socket, head) => {
         clearTimeout(timer);
@@ -196,7 +219,7 @@ export class DockerEngine {
           { status: response.statusCode },
         )));
       });
-      request.end();
+      request.end(payload);
     });
   }
 }

@@ -44,8 +44,18 @@ const REMOVE_ATTEMPTS = 3;
 const PULL_PROGRESS_INTERVAL_MS = 5000;
 // How long the daemon may be unreachable while we wait for the container's exit.
 const DAEMON_OUTAGE_MS = 120_000;
+// What externalStopSignal() says when the daemon went away while it asked.
+const DAEMON_AWAY = 'daemon-away';
+// Exits this long before we lost the daemon are taken as the task's own.
+const DAEMON_CLOCK_SLACK_MS = 2000;
 // Beyond the API timeout, how long SIGKILL may take to show as an exit.
 const KILL_CONFIRM_SLACK_MS = 10_000;
+
+function signalName(signal: string): string {
+  const number = Number(signal);
+  const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 9: 'SIGKILL', 15: 'SIGTERM' };
+  return Number.isInteger(number) ? (names[number] ?? `signal ${number}`) : signal;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,6 +71,8 @@ export class TaskRunner {
   private phaseValue: Phase = 'starting';
   private containerId: string | undefined;
   private started = false;
+  // Unix seconds just before the start, for reading the container's events.
+  private startedAt = 0;
   private killRequest: KillRequest | undefined;
   private escalation: KillEscalation | undefined;
   private completionTimer: NodeJS.Timeout | undefined;
@@ -178,6 +190,7 @@ export class TaskRunner {
       return;
     }
     this.started = true;
+    this.startedAt = Math.floor(Date.now() / 1000) - 1;
 
     const inspect = await this.inspect();
     // A kill during the inspect already chose SIGTERM; its deadline stands.
@@ -312,13 +325,23 @@ export class TaskRunner {
   private async waitForExit(first: { result: Promise<WaitResult> }): Promise<(ContainerExit & { inspect?: Buffer | undefined }) | string> {
     let pending: { result: Promise<WaitResult> } | undefined = first;
     let lostSince: number | undefined;
+    let firstLost: number | undefined;
     for (;;) {
       try {
         if (!pending) throw new Error('no exit watch');
         const result = await Promise.race([pending.result, this.unconfirmed]);
         if (typeof result === 'string') return result;
-        const after = await this.inspect();
+        let after = await this.inspect();
+        // A daemon that vanishes right as the container exits stopped it on its way down.
+        const daemonGone = after === undefined && (await this.daemonBack());
+        if (daemonGone) after = await this.inspect();
+        const stoppedBy = this.killRequest ? undefined : await this.externalStopSignal();
+        // The daemon cut the event query short: it was shutting down as the container exited.
+        const cutShort = stoppedBy === DAEMON_AWAY;
+        if (cutShort) await this.daemonBack();
         return {
+          daemonStopped: daemonGone || cutShort,
+          stoppedBy: cutShort ? undefined : stoppedBy,
           exitCode: result.statusCode,
           oomKilled: after?.parsed.State?.OOMKilled === true,
           error: result.error ?? (after?.parsed.State?.Error || undefined),
@@ -327,6 +350,7 @@ export class TaskRunner {
         };
       } catch (error) {
         lostSince ??= Date.now();
+        firstLost ??= lostSince;
         if (Date.now() - lostSince > DAEMON_OUTAGE_MS) {
           return `Lost contact with the Docker daemon for more than ${DAEMON_OUTAGE_MS / 1000}s (${errorMessage(error)}): the container's fate is unknown`;
         }
@@ -335,7 +359,10 @@ export class TaskRunner {
         if (typeof late === 'string') return late;
         const now = await this.inspect();
         if (now && now.parsed.State?.Running === false && hasStarted(now.parsed)) {
+          const finishedAt = Date.parse(now.parsed.State.FinishedAt ?? '');
           return {
+            // It ended while the daemon was away: most likely stopped by the daemon's own shutdown.
+            daemonStopped: !(finishedAt < firstLost - DAEMON_CLOCK_SLACK_MS),
             exitCode: now.parsed.State.ExitCode ?? -1,
             oomKilled: now.parsed.State.OOMKilled === true,
             error: now.parsed.State.Error || undefined,
@@ -344,7 +371,7 @@ export class TaskRunner {
           };
         }
         try {
-          pending = await this.docker.waitForExit(this.containerId!, this.abort.signal);
+          pending = await this.docker.waitForExit(this.containerId!, this.abort.signal, 'not-running');
           lostSince = undefined;
         } catch (again) {
           pending = undefined;
@@ -352,6 +379,39 @@ export class TaskRunner {
         }
       }
     }
+  }
+
+  // A signal sent to the container by someone other than this executor (docker stop or kill by
+  // hand, a daemon shutdown), from the daemon's own event log.
+  private async externalStopSignal(): Promise<string | undefined> {
+    const filters = encodeURIComponent(JSON.stringify({ container: [this.containerId], type: ['container'], event: ['kill'] }));
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    try {
+      const response = await this.docker.expect('GET', `/events?since=${this.startedAt}&until=${until}&filters=${filters}`);
+      const events = response.body.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } });
+      const signal = events[0]?.Actor?.Attributes?.signal;
+      return signal === undefined ? undefined : signalName(signal);
+    } catch (error) {
+      log.warn(`Could not read the container's events: ${errorMessage(error)}`);
+      return error instanceof DockerError && error.code !== 'ERR_DOCKER_TIMEOUT' && error.status === undefined ? DAEMON_AWAY : undefined;
+    }
+  }
+
+  // Waits (within the outage bound) for an unreachable daemon to answer again; true if it had gone.
+  private async daemonBack(): Promise<boolean> {
+    const deadline = Date.now() + DAEMON_OUTAGE_MS;
+    let away = false;
+    while (Date.now() < deadline) {
+      try {
+        await this.docker.ping();
+        return away;
+      } catch {
+        away = true;
+        const late = await Promise.race([sleep(1000), this.unconfirmed]);
+        if (typeof late === 'string') return true;
+      }
+    }
+    return away;
   }
 
   private async drainOutput(output: Promise<unknown>, socket: Socket): Promise<void> {
@@ -392,17 +452,25 @@ export class TaskRunner {
     this.options.report(fields);
   }
 
+  // Removes the container; while the daemon is unreachable (restarting) it keeps trying, within
+  // the outage bound, so that nothing is left behind.
   private async removeContainer(): Promise<void> {
     if (!this.containerId) return;
-    for (let attempt = 1; attempt <= REMOVE_ATTEMPTS; attempt++) {
+    const deadline = Date.now() + DAEMON_OUTAGE_MS;
+    for (let attempt = 1; ; attempt++) {
       try {
         await this.docker.expect('DELETE', `/containers/${this.containerId}?v=1&force=1`);
         log.info(`Removed the container of task ${this.taskId}`);
         return;
       } catch (error) {
         if (error instanceof DockerError && error.notFound) return;
-        log.error(`Could not remove the container of task ${this.taskId} (attempt ${attempt} of ${REMOVE_ATTEMPTS}): ${errorMessage(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+        const unreachable = error instanceof DockerError && error.code === 'ERR_DOCKER_UNREACHABLE';
+        if ((!unreachable && attempt >= REMOVE_ATTEMPTS) || Date.now() > deadline) {
+          log.error(`Could not remove the container of task ${this.taskId}: ${errorMessage(error)}; giving up`);
+          return;
+        }
+        log.warn(`Could not remove the container of task ${this.taskId} yet: ${errorMessage(error)}`);
+        await sleep(unreachable ? 1000 : 1000 * attempt);
       }
     }
   }

@@ -10,6 +10,10 @@ export interface ContainerExit {
   // Docker's own error for the exit (e.g. it could not start the process), if any.
   readonly error?: string | undefined;
   readonly memoryLimitBytes?: number | undefined;
+  // The exit was seen only after the Docker daemon went away and came back.
+  readonly daemonStopped?: boolean | undefined;
+  // A signal someone else (docker stop/kill by hand, a daemon shutdown) sent to the container.
+  readonly stoppedBy?: string | undefined;
 }
 
 export interface KillRecord {
@@ -51,6 +55,18 @@ export function terminalStatus(exit: ContainerExit, kill: KillRecord | undefined
     return {
       state: TaskState.TASK_KILLED,
       message: `Container ${killVerb(kill.cause)} with ${signal}: it ${how}`,
+    };
+  }
+  if (exit.daemonStopped) {
+    return {
+      state: TaskState.TASK_FAILED,
+      message: `Container was stopped while the Docker daemon restarted: it ${how}`,
+    };
+  }
+  if (exit.stoppedBy) {
+    return {
+      state: TaskState.TASK_FAILED,
+      message: `Container was stopped from outside the executor with ${exit.stoppedBy} (docker stop or kill, or a Docker daemon shutdown): it ${how}`,
     };
   }
   if (exit.exitCode === 0) {

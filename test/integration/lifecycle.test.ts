@@ -1,7 +1,8 @@
 // A task's life through the built executor, the local agent and a real Docker engine.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { containerExists, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { containerExists, DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
 
 for (const contentType of ['protobuf', 'json'] as const) {
   test(`a task that succeeds (${contentType})`, async (t) => {
@@ -190,4 +191,17 @@ test('an invalid TaskInfo fails with the reason, and nothing is created', async 
   assert.match(last.status.message ?? '', /'--privileged' is not a valid image reference/);
   assert.equal(last.status.reason, 14);
   assert.equal(await containerExists(record.containerName), false);
+});
+
+test('a container stopped by hand from outside the executor is reported as such', async (t) => {
+  const agent = await startAgent(t);
+  const record = agent.launch(shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  await docker.expect('POST', `/containers/${record.containerName}/stop?t=5`).finally(() => docker.close());
+  const last = await terminal(agent, record);
+  assert.equal(last.status.state, 3, 'not TASK_FINISHED, although it exited 0');
+  assert.match(last.status.message ?? '', /stopped from outside the executor with SIGTERM/);
+  assert.equal(await exitCode(record), 0);
 });

@@ -108,3 +108,12 @@ test('reaching max_completion_time is FAILED with REASON_MAX_COMPLETION_TIME_REA
     assert.match(status.message, new RegExp(`max_completion_time.*exited with status ${code}`));
   }
 });
+
+test('an exit caused from outside the executor is a failure that says so, even with status 0', () => {
+  const byHand = terminalStatus({ exitCode: 0, oomKilled: false, stoppedBy: 'SIGTERM' }, undefined);
+  assert.equal(byHand.state, TaskState.TASK_FAILED);
+  assert.match(byHand.message, /stopped from outside the executor with SIGTERM/);
+  const daemon = terminalStatus({ exitCode: 143, oomKilled: false, daemonStopped: true }, undefined);
+  assert.equal(daemon.state, TaskState.TASK_FAILED);
+  assert.match(daemon.message, /while the Docker daemon restarted: it exited with status 143 \(SIGTERM\)/);
+});

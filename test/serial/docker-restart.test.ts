@@ -1,0 +1,40 @@
+// A Docker daemon restart during a task. Restarting the daemon disturbs every container on the
+// machine, so this file runs alone, after the other integration tests.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { containerExists, eventually, exitCode, sandboxFile, shellTask, sleep, startAgent, terminal } from '../helpers/harness.js';
+
+const SETUP = resolve(import.meta.dirname, '../../scripts/setup-docker.sh');
+
+function dockerdPid(): number | undefined {
+  try {
+    return Number(execFileSync('pidof', ['dockerd'], { encoding: 'utf8' }).trim().split(/\s+/)[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function restartDockerd(downMs: number): Promise<void> {
+  const pid = dockerdPid();
+  assert.ok(pid, 'dockerd is running');
+  process.kill(pid, 'SIGTERM');
+  await eventually('dockerd to stop', () => (dockerdPid() === undefined ? true : undefined), 60_000);
+  await sleep(downMs);
+  execFileSync('bash', [SETUP], { stdio: 'ignore' });
+}
+
+test('the daemon restarting under a running task is reported truthfully and nothing is left behind', { timeout: 180_000 }, async (t) => {
+  const agent = await startAgent(t, { checkpoint: true });
+  const record = agent.launch(shellTask("trap 'echo stopped by TERM; exit 0' TERM; echo up; while true; do sleep 0.1; done"));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+
+  await restartDockerd(2000);
+  const last = await terminal(agent, record, 120_000);
+  assert.equal(last.status.state, 3, last.status.message ?? '');
+  assert.match(last.status.message ?? '', /stopped (while the Docker daemon restarted|from outside the executor with SIGTERM)/);
+  assert.equal(await exitCode(record, 60_000), 0);
+  assert.equal(await containerExists(record.containerName), false);
+  assert.match(sandboxFile(record, 'stdout'), /^up\n/);
+});
