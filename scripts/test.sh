@@ -15,5 +15,5 @@ echo "== unit tests" >&2
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts
 echo "== integration tests" >&2
 node --import tsx --test --test-reporter=spec --test-concurrency=2 test/integration/*.test.ts
-echo "== serial tests (restart the Docker daemon)" >&2
+echo "== serial tests (orphans that any executor would sweep; restarting the Docker daemon)" >&2
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/serial/*.test.ts

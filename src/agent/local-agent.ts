@@ -14,7 +14,7 @@ import { encodeRecord } from '../protocol/recordio.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import { DockerEngine } from '../docker/engine.js';
 import { validateExecutorCall } from './call-validation.js';
-import { launchExecutor } from './launcher.js';
+import { launchExecutor, type LaunchSpec } from './launcher.js';
 
 const JSON_TYPE: ContentType = 'application/json';
 const PROTOBUF_TYPE: ContentType = 'application/x-protobuf';
@@ -65,8 +65,10 @@ export interface ExecutorRecord {
   readonly containerName: string;
   readonly sandbox: string;
   readonly task: mesos.v1.ITaskInfo;
-  readonly process: ChildProcess;
-  readonly exited: Promise<number | null>;
+  // The current executor process (a relaunch replaces it).
+  process: ChildProcess;
+  exited: Promise<number | null>;
+  readonly spec: LaunchSpec;
   readonly subscribeCalls: mesos.v1.executor.ICall[];
   readonly updates: ReceivedUpdate[];
   state: 'registering' | 'running' | 'terminating';
@@ -159,7 +161,7 @@ export class LocalAgent extends EventEmitter {
     if (!executorId) throw new Error('The TaskInfo has no task_id');
     if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
     const containerId = randomUUID();
-    const launched = launchExecutor({
+    const spec: LaunchSpec = {
       executorPath: this.options.executorPath,
       workDir: this.options.workDir,
       agentId: this.agentId,
@@ -180,14 +182,8 @@ export class LocalAgent extends EventEmitter {
       extraFlags: this.options.executorFlags,
       extraEnv: this.options.executorEnv,
       sandboxFiles: options.sandboxFiles,
-    });
-    const exited = new Promise<number | null>((resolve) => {
-      launched.process.on('exit', (code, signal) => {
-        record.exitCode = code ?? (signal ? null : code);
-        this.emit('executor-exit', record, code, signal);
-        resolve(code);
-      });
-    });
+    };
+    const launched = launchExecutor(spec);
     const record: ExecutorRecord = {
       executorId,
       frameworkId: this.frameworkId,
@@ -196,7 +192,8 @@ export class LocalAgent extends EventEmitter {
       sandbox: launched.sandbox,
       task,
       process: launched.process,
-      exited,
+      exited: Promise.resolve(null),
+      spec,
       subscribeCalls: [],
       updates: [],
       state: 'registering',
@@ -204,9 +201,33 @@ export class LocalAgent extends EventEmitter {
       stream: undefined,
       exitCode: undefined,
     };
+    this.watchExit(record);
     this.executors.set(executorId, record);
     this.emit('launched', record);
     return record;
+  }
+
+  // Starts the executor again for the same executor, container and sandbox, as after a crash
+  // of the executor process: it must adopt its running container.
+  relaunch(executorId: string): ExecutorRecord {
+    const record = this.executor(executorId);
+    if (record.exitCode === undefined) throw new Error(`The executor of ${executorId} is still running`);
+    const launched = launchExecutor({ ...record.spec, sandboxFiles: undefined, agentPort: this.portValue });
+    record.process = launched.process;
+    record.exitCode = undefined;
+    this.watchExit(record);
+    return record;
+  }
+
+  private watchExit(record: ExecutorRecord): void {
+    const child = record.process;
+    record.exited = new Promise<number | null>((resolve) => {
+      child.on('exit', (code, signal) => {
+        record.exitCode = code ?? (signal ? null : code);
+        this.emit('executor-exit', record, code, signal);
+        resolve(code);
+      });
+    });
   }
 
   executor(executorId: string): ExecutorRecord {

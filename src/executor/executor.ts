@@ -15,6 +15,8 @@ import { ownerLabels } from '../docker/container-owner.js';
 import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
+import { removeCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { killGraceMs } from './kill-grace.js';
 import { TaskRunner } from './task-runner.js';
 import type { KillCause } from './terminal-status.js';
 import { UpdateLedger, type Update } from './update-ledger.js';
@@ -61,6 +63,7 @@ export class Executor {
   private terminalAckTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private runnerDone = false;
+  private lastState: number | undefined;
   private shutdownTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private exiting = false;
@@ -242,6 +245,7 @@ export class Executor {
         hostMemoryBytes: totalmem(),
       },
       dockerConfig: this.config.dockerConfig,
+      shutdownGracePeriodMs: this.config.shutdownGracePeriodMs,
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
       stderr: this.deps.stderr,
@@ -289,6 +293,7 @@ export class Executor {
       return;
     }
     log.info(`Agent acknowledged ${stateName(update.status.state)} of task ${taskId}`);
+    this.persist();
     this.maybeExit();
   }
 
@@ -301,6 +306,8 @@ export class Executor {
     const update: Update = { status };
     this.ledger.add(update);
     if (isTerminalState(fields.state)) this.terminalTasks.add(taskId);
+    if (taskId === this.runner?.taskId) this.lastState = fields.state;
+    this.persist();
     log.info(`Task ${taskId} is ${stateName(fields.state)}${fields.message ? `: ${fields.message}` : ''}`);
     if (this.phase === 'subscribed') {
       const generation = this.generation;
@@ -423,10 +430,35 @@ export class Executor {
     }
     if (runner && !(await settlesWithin(runner.done, this.config.shutdownGracePeriodMs + STOP_SLACK_MS))) {
       log.error(`The container of task ${runner.taskId} was not confirmed removed before exit`);
+    } else if (runner) {
+      // The container is gone: nothing is left to adopt.
+      removeCheckpoint(this.config.sandboxDirectory);
     }
     this.connection.close();
     this.deps.docker.close();
     this.resolveExit(code);
+  }
+
+  // Writes the checkpoint an executor started again for this sandbox would adopt the task from.
+  private persist(): void {
+    const runner = this.runner;
+    if (!runner) return;
+    try {
+      writeCheckpoint(this.config.sandboxDirectory, {
+        executorId: this.config.executorId,
+        frameworkId: this.config.frameworkId,
+        pid: process.pid,
+        containerName: runner.containerName,
+        containerId: this.containerId,
+        task: runner.task,
+        unacknowledged: this.ledger.unacknowledged(),
+        acknowledgedTasks: this.ledger.acknowledgedTaskIds(),
+        terminalReported: this.terminalTasks.has(runner.taskId),
+        lastState: this.lastState,
+      });
+    } catch (error) {
+      log.error(`Could not write the executor checkpoint: ${errorMessage(error)}`);
+    }
   }
 
   private containerName(): string {
@@ -454,17 +486,6 @@ export class Executor {
 function secretVariableNames(task: mesos.v1.ITaskInfo | undefined): Set<string> {
   const variables = task?.command?.environment?.variables ?? [];
   return new Set(variables.filter((variable) => variable.type === 2 && variable.name).map((variable) => variable.name!));
-}
-
-// Grace for a KILL (spec 3.9): the KILL's own policy, else the task's, else the shutdown grace.
-export function killGraceMs(
-  override: mesos.v1.IKillPolicy | undefined,
-  taskPolicy: mesos.v1.IKillPolicy | undefined,
-  shutdownGracePeriodMs: number,
-): number {
-  const nanos = override?.grace_period?.nanoseconds ?? taskPolicy?.grace_period?.nanoseconds;
-  if (nanos == null) return shutdownGracePeriodMs;
-  return Math.max(0, Number(nanos) / 1e6);
 }
 
 // A refusal that retrying cannot cure (the agent does not know us, or our call is malformed).

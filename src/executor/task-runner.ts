@@ -13,6 +13,9 @@ import { parseImageReference } from '../docker/image-reference.js';
 import { demuxOutput } from '../docker/output-demux.js';
 import { loadRegistryAuth, RegistryAuthError } from '../docker/registry-auth.js';
 import { errorMessage, log, registerSecret } from '../log.js';
+import { InvalidCheckError } from '../checks/check-definition.js';
+import { TaskChecks, type CheckListener } from '../checks/task-checks.js';
+import { killGraceMs } from './kill-grace.js';
 import { KillEscalation } from './kill-escalation.js';
 import type { StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
@@ -29,6 +32,8 @@ export interface TaskRunnerOptions {
   readonly dockerConfig: string | undefined;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: the grace of a health-check kill without a kill policy.
+  readonly shutdownGracePeriodMs?: number;
   report(fields: StatusFields): void;
 }
 
@@ -50,6 +55,8 @@ const DAEMON_AWAY = 'daemon-away';
 const DAEMON_CLOCK_SLACK_MS = 2000;
 // Beyond the API timeout, how long SIGKILL may take to show as an exit.
 const KILL_CONFIRM_SLACK_MS = 10_000;
+// The agent's default MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD.
+const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
 function signalName(signal: string): string {
   const number = Number(signal);
@@ -83,6 +90,13 @@ export class TaskRunner {
     this.giveUpWaiting = resolve;
   });
   private killConfirmTimer: NodeJS.Timeout | undefined;
+  // The task's health check and general check, once validated.
+  private checks: TaskChecks | undefined;
+  // What every health and check update repeats from TASK_RUNNING, and the last health verdict.
+  private runningContainerStatus: mesos.v1.IContainerStatus | undefined;
+  private lastHealthy: boolean | undefined;
+  // Why the health check killed the task, for its terminal update.
+  private healthKillDetail: string | undefined;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -96,6 +110,10 @@ export class TaskRunner {
     return this.phaseValue;
   }
 
+  get containerName(): string {
+    return this.options.context.containerName;
+  }
+
   // A kill from the framework, shutdown, or a deadline. A later request can only shorten the grace.
   kill(graceMs: number, cause: KillCause): void {
     if (this.phaseValue === 'terminated') return;
@@ -107,6 +125,7 @@ export class TaskRunner {
         this.report({ state: TaskState.TASK_KILLING });
       }
       this.phaseValue = 'killing';
+      void this.checks?.stop();
       // A pull in progress is abandoned: the task will never run.
       if (!this.containerId) this.abort.abort();
     } else if (graceMs < this.killRequest!.graceMs) {
@@ -127,11 +146,20 @@ export class TaskRunner {
       clearTimeout(this.killConfirmTimer);
       this.escalation?.cancel();
       this.abort.abort();
+      await this.checks?.stop();
       await this.removeContainer();
     }
   }
 
   private async lifecycle(): Promise<void> {
+    // Validated first, so that every update carries check_status when the task has a check.
+    let invalidChecks: string | undefined;
+    try {
+      this.checks = new TaskChecks(this.task);
+    } catch (error) {
+      if (!(error instanceof InvalidCheckError)) throw error;
+      invalidChecks = error.message;
+    }
     this.report({ state: TaskState.TASK_STARTING });
     this.armCompletionTimer();
 
@@ -147,6 +175,10 @@ export class TaskRunner {
       return;
     }
     spec.secrets.forEach(registerSecret);
+    if (invalidChecks) {
+      this.finish({ state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message: `Invalid check definition: ${invalidChecks}` });
+      return;
+    }
 
     if (!(await this.imageReady(spec.image))) return;
     if (this.killedBeforeStart('before its container was created')) return;
@@ -204,10 +236,19 @@ export class TaskRunner {
       this.escalate(this.killRequest.graceMs);
     } else if (inspect && hasStarted(inspect.parsed)) {
       this.phaseValue = 'running';
-      this.report(this.runningStatus(inspect));
+      const running = this.runningStatus(inspect);
+      this.runningContainerStatus = running.container_status ?? undefined;
+      this.report(running);
+      this.checks?.start(this.docker, {
+        containerId: this.containerId,
+        pid: inspect.parsed.State?.Pid,
+        networkMode: inspect.parsed.HostConfig?.NetworkMode,
+      }, this.checkListener());
     }
 
     const waited = await this.waitForExit(exit);
+    // No check result may follow the container's end.
+    void this.checks?.stop();
     if (typeof waited === 'string') {
       socket.destroy();
       this.finish({ state: TaskState.TASK_FAILED, message: waited });
@@ -434,6 +475,7 @@ export class TaskRunner {
         graceMs: this.killRequest.graceMs,
         stopSignal: this.escalation?.stopSignalSent ? this.escalation.stopSignal : 'SIGKILL',
         sigkillSent: this.escalation?.sigkillSent ?? false,
+        detail: this.killRequest.cause === 'health-check' ? this.healthKillDetail : undefined,
       }
       : undefined;
     // The final inspect rides along, for a post-mortem of how the container ended.
@@ -448,8 +490,37 @@ export class TaskRunner {
     this.report(fields);
   }
 
+  // With a general check, every update carries the current check_status (spec 3.13).
   private report(fields: StatusFields): void {
-    this.options.report(fields);
+    const checkStatus = fields.check_status ? undefined : this.checks?.currentCheckStatus;
+    this.options.report(checkStatus ? { ...fields, check_status: checkStatus } : fields);
+  }
+
+  // Check results become TASK_RUNNING updates while the task runs, never once it is being killed.
+  private checkListener(): CheckListener {
+    const running = (): StatusFields => ({
+      state: TaskState.TASK_RUNNING,
+      ...(this.runningContainerStatus ? { container_status: this.runningContainerStatus } : {}),
+    });
+    return {
+      onHealth: (healthy, message) => {
+        if (this.phaseValue !== 'running') return;
+        this.lastHealthy = healthy;
+        this.report({ ...running(), healthy, reason: Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, ...(message ? { message } : {}) });
+      },
+      onHealthKill: (detail) => {
+        if (this.phaseValue !== 'running') return;
+        this.healthKillDetail = detail;
+        const graceMs = killGraceMs(undefined, this.task.kill_policy ?? undefined, this.options.shutdownGracePeriodMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+        log.warn(`Killing task ${this.taskId}: ${detail}`);
+        this.kill(graceMs, 'health-check');
+      },
+      onCheckStatus: (checkStatus) => {
+        if (this.phaseValue !== 'running') return;
+        const healthy = this.lastHealthy === undefined ? {} : { healthy: this.lastHealthy };
+        this.report({ ...running(), ...healthy, reason: Reason.REASON_TASK_CHECK_STATUS_UPDATED, check_status: checkStatus });
+      },
+    };
   }
 
   // Removes the container; while the daemon is unreachable (restarting) it keeps trying, within

@@ -21,12 +21,16 @@ export interface KillRecord {
   readonly stopSignal: string;
   readonly sigkillSent: boolean;
   readonly graceMs: number;
+  // Why the kill was decided, when the cause alone does not say (the failing health check).
+  readonly detail?: string | undefined;
 }
 
 export interface TerminalFields {
   readonly state: number;
   readonly message: string;
   readonly reason?: number;
+  // Set on a kill by the health check (spec 3.8).
+  readonly healthy?: boolean;
 }
 
 export function terminalStatus(exit: ContainerExit, kill: KillRecord | undefined): TerminalFields {
@@ -54,7 +58,8 @@ export function terminalStatus(exit: ContainerExit, kill: KillRecord | undefined
       : kill.stopSignal;
     return {
       state: TaskState.TASK_KILLED,
-      message: `Container ${killVerb(kill.cause)} with ${signal}: it ${how}`,
+      message: `Container ${killVerb(kill.cause)} with ${signal}: it ${how}${kill.detail ? `; ${kill.detail}` : ''}`,
+      ...(kill.cause === 'health-check' ? { healthy: false } : {}),
     };
   }
   if (exit.daemonStopped) {

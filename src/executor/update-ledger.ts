@@ -32,6 +32,15 @@ export class UpdateLedger {
     return this.acknowledgedTasks.has(taskId);
   }
 
+  // For a restored checkpoint: tasks that had an update acknowledged before.
+  markAcknowledged(taskId: string): void {
+    this.acknowledgedTasks.add(taskId);
+  }
+
+  acknowledgedTaskIds(): string[] {
+    return [...this.acknowledgedTasks];
+  }
+
   hasUnacknowledgedTerminal(): boolean {
     return [...this.pending.values()].some((update) => isTerminalState(update.status.state));
   }

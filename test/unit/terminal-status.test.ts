@@ -117,3 +117,11 @@ test('an exit caused from outside the executor is a failure that says so, even w
   assert.equal(daemon.state, TaskState.TASK_FAILED);
   assert.match(daemon.message, /while the Docker daemon restarted: it exited with status 143 \(SIGTERM\)/);
 });
+
+test('a kill by the health check is TASK_KILLED with healthy=false and says which check failed', () => {
+  const status = terminalStatus(exit(143), kill({ cause: 'health-check', detail: "the COMMAND 'test -f /tmp/ok' health check failed 3 consecutive times, last: exited with status 1" }));
+  assert.equal(status.state, TASK_KILLED);
+  assert.equal(status.healthy, false);
+  assert.equal(status.message, "Container killed after failing its health check with SIGTERM: it exited with status 143 (SIGTERM); the COMMAND 'test -f /tmp/ok' health check failed 3 consecutive times, last: exited with status 1");
+  assert.equal(terminalStatus(exit(143), kill({ cause: 'framework' })).healthy, undefined, 'other kills say nothing of health');
+});

@@ -1,4 +1,5 @@
 // Containers whose executor is gone are found by their owner labels and removed; others are kept.
+// Serial: any executor starting elsewhere would sweep these orphans first.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';

@@ -1,0 +1,54 @@
+// A short-lived helper process for a check (nsenter + curl or bash): started in its own process
+// group, killed with that whole group when the signal aborts, and always reaped before this
+// settles, so that no check ever leaves a process behind.
+import { spawn } from 'node:child_process';
+import { OutputTail } from './output-tail.js';
+
+export interface ChildResult {
+  // null when it ended on a signal.
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class ChildError extends Error {
+  readonly code = 'ERR_CHECK_CHILD';
+}
+
+export function runChild(argv: readonly string[], signal: AbortSignal): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new ChildError(`${argv[0]} was not started: the check was cancelled`, { cause: signal.reason }));
+      return;
+    }
+    const stdout = new OutputTail();
+    const stderr = new OutputTail();
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      // Only PATH: nothing of the executor's environment (proxies, tokens) reaches the helper.
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+    const kill = (): void => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
+    signal.addEventListener('abort', kill, { once: true });
+    child.stdout.pipe(stdout);
+    child.stderr.pipe(stderr);
+    child.once('error', (error) => {
+      signal.removeEventListener('abort', kill);
+      reject(new ChildError(`Could not run ${argv[0]}: ${error.message}`, { cause: error }));
+    });
+    // 'close': the process is reaped and its pipes are drained.
+    child.once('close', (exitCode, exitSignal) => {
+      signal.removeEventListener('abort', kill);
+      resolve({ exitCode, signal: exitSignal, stdout: stdout.text, stderr: stderr.text });
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkpointPath, CheckpointError, readCheckpoint, writeCheckpoint, type Checkpoint } from '../../src/executor/checkpoint.js';
+import { newTaskStatus } from '../../src/executor/task-status.js';
+
+function sample(): Checkpoint {
+  return {
+    executorId: 'e1',
+    frameworkId: 'f1',
+    pid: 4242,
+    containerName: 'mesos-c1',
+    containerId: 'c1',
+    task: {
+      name: 't',
+      task_id: { value: 't1' },
+      agent_id: { value: 'a1' },
+      command: {
+        value: 'true',
+        environment: { variables: [{ name: 'TOKEN', type: 2, secret: { type: 2, value: { data: Buffer.from('top-secret-value') } } }, { name: 'PLAIN', value: 'p' }] },
+      },
+      container: { type: 1, docker: { image: 'busybox' } },
+    },
+    unacknowledged: [
+      { status: newTaskStatus('t1', 'e1', { state: 0 }) },
+      { status: newTaskStatus('t1', 'e1', { state: 1, message: 'running' }) },
+    ],
+    acknowledgedTasks: ['t0'],
+    terminalReported: false,
+    lastState: 1,
+  };
+}
+
+test('a checkpoint reads back what was written, in order, privately and without secret values', () => {
+  const sandbox = mkdtempSync(join(tmpdir(), 'checkpoint-'));
+  const written = sample();
+  writeCheckpoint(sandbox, written);
+  assert.equal(statSync(checkpointPath(sandbox)).mode & 0o777, 0o600);
+  assert.ok(!readFileSync(checkpointPath(sandbox), 'utf8').includes(Buffer.from('top-secret-value').toString('base64')));
+  assert.ok(!readFileSync(checkpointPath(sandbox), 'latin1').includes('top-secret-value'));
+
+  const read = readCheckpoint(sandbox)!;
+  assert.equal(read.executorId, 'e1');
+  assert.equal(read.pid, 4242);
+  assert.equal(read.containerName, 'mesos-c1');
+  assert.deepEqual(read.unacknowledged.map((update) => Buffer.from(update.status.uuid!).toString('hex')), written.unacknowledged.map((update) => Buffer.from(update.status.uuid!).toString('hex')));
+  assert.deepEqual(read.unacknowledged.map((update) => update.status.state), [0, 1]);
+  assert.equal(read.task?.task_id?.value, 't1');
+  const variables = read.task?.command?.environment?.variables ?? [];
+  assert.equal(variables.find((v) => v.name === 'PLAIN')?.value, 'p');
+  assert.equal(Buffer.from(variables.find((v) => v.name === 'TOKEN')?.secret?.value?.data ?? []).length, 0);
+  assert.deepEqual(read.acknowledgedTasks, ['t0']);
+  assert.equal(read.lastState, 1);
+});
+
+test('no checkpoint reads as undefined; a corrupt one is a clear error', () => {
+  const sandbox = mkdtempSync(join(tmpdir(), 'checkpoint-'));
+  assert.equal(readCheckpoint(sandbox), undefined);
+  writeFileSync(checkpointPath(sandbox), '{not json');
+  assert.throws(() => readCheckpoint(sandbox), (error: unknown) => error instanceof CheckpointError && /unreadable/.test(error.message));
+  writeFileSync(checkpointPath(sandbox), JSON.stringify({ version: 1, executor_id: 'e', framework_id: 'f', unacknowledged: ['!!!'] }));
+  assert.throws(() => readCheckpoint(sandbox), CheckpointError);
+});
