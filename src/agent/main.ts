@@ -33,14 +33,17 @@ const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\
 const SWEEP_FLAGS: readonly FlagSpec[] = [
   { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
   { name: 'dry_run', kind: 'bool', help: 'Only list what would be removed', default: 'false' },
+  { name: 'adoption_window', kind: 'duration', help: 'Spare containers whose executor died less than this long ago', default: '30secs' },
 ];
 
 async function sweep(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, SWEEP_FLAGS);
   const dryRun = parseBool('--dry_run', flags.get('dry_run') ?? 'false');
+  const window = parseDuration(flags.get('adoption_window') ?? '30secs');
+  if (!window.ok) throw new ConfigError(`Invalid --adoption_window: ${window.error}`);
   const docker = new DockerEngine(flags.get('docker_socket') ?? '/var/run/docker.sock');
   try {
-    const swept = await sweepOrphans(docker, { dryRun });
+    const swept = await sweepOrphans(docker, { dryRun, adoptionWindowMs: window.ms });
     for (const container of swept) {
       const owner = container.labels['org.apache.mesos.executor_pid'];
       const task = container.labels['org.apache.mesos.task_id'] ?? '?';

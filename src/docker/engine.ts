@@ -165,8 +165,9 @@ export class DockerEngine {
 
   // Opens the container's raw multiplexed output stream (hijacked connection). Opened before
   // start, it carries every byte the container writes.
-  async attach(id: string, timeoutMs = this.timeoutMs): Promise<Socket> {
-    return this.hijack(`/containers/${encodeURIComponent(id)}/attach?stream=1&stdout=1&stderr=1&logs=0`, {
+  // With `replay`, the container's logged output comes first (from its log driver), then live output.
+  async attach(id: string, timeoutMs = this.timeoutMs, replay = false): Promise<Socket> {
+    return this.hijack(`/containers/${encodeURIComponent(id)}/attach?stream=1&stdout=1&stderr=1&logs=${replay ? 1 : 0}`, {
       what: `the attach to ${id}`,
       failed: `Attach to container ${id} failed`,
     }, undefined, timeoutMs);

@@ -1,6 +1,8 @@
 // Stops and removes containers this project created whose owning executor is gone (crashed,
 // SIGKILLed, OOM-killed, or the machine rebooted). Run at every executor start and by
 // `node dist/agent.js sweep`.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DockerEngine } from './engine.js';
 import { OWNER_LABELS, ownership, thisHost, type Host } from './container-owner.js';
 import { errorMessage, log } from '../log.js';
@@ -13,10 +15,16 @@ export interface SweptContainer {
   readonly error?: string;
 }
 
+// A live executor touches its sandbox checkpoint every few seconds; a container whose executor
+// died less than this long ago is left for an executor started again to adopt.
+export const DEFAULT_ADOPTION_WINDOW_MS = 30_000;
+export const CHECKPOINT_NAME = 'executor.checkpoint.json';
+
 export async function sweepOrphans(
   docker: DockerEngine,
-  options: { host?: Host; dryRun?: boolean; spare?: (labels: Readonly<Record<string, string>>) => boolean } = {},
+  options: { host?: Host; dryRun?: boolean; adoptionWindowMs?: number; spare?: (labels: Readonly<Record<string, string>>) => boolean } = {},
 ): Promise<SweptContainer[]> {
+  const windowMs = options.adoptionWindowMs ?? DEFAULT_ADOPTION_WINDOW_MS;
   const filters = encodeURIComponent(JSON.stringify({ label: [OWNER_LABELS.pid] }));
   const containers = await docker.json<Array<{ Id: string; Names?: string[]; Labels?: Record<string, string> }>>(
     'GET',
@@ -26,6 +34,7 @@ export async function sweepOrphans(
   for (const container of containers) {
     const labels = container.Labels ?? {};
     if (ownership(labels, options.host ?? thisHost) !== 'gone' || options.spare?.(labels)) continue;
+    if (recentlyOwned(labels, windowMs)) continue;
     const name = (container.Names?.[0] ?? container.Id).replace(/^\//, '');
     if (options.dryRun) {
       swept.push({ id: container.Id, name, labels, removed: false });
@@ -42,4 +51,14 @@ export async function sweepOrphans(
     }
   }
   return swept;
+}
+
+function recentlyOwned(labels: Readonly<Record<string, string>>, windowMs: number): boolean {
+  const sandbox = labels['org.apache.mesos.sandbox'];
+  if (!sandbox || windowMs <= 0) return false;
+  try {
+    return Date.now() - statSync(join(sandbox, CHECKPOINT_NAME)).mtimeMs < windowMs;
+  } catch {
+    return false;
+  }
 }

@@ -1,13 +1,13 @@
 // The executor's checkpoint in the sandbox: enough for an executor started again for the same
 // executor and sandbox (after a crash, or an OOM kill of the executor itself) to adopt the
 // running container and carry on. Private (0600), written atomically, and free of secrets.
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeMessage, encodeMessage } from '../protocol/codec.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import type { Update } from './update-ledger.js';
 
-export const CHECKPOINT_FILE = 'executor.checkpoint.json';
+import { CHECKPOINT_NAME } from '../docker/orphan-sweep.js';
 const VERSION = 1;
 
 export interface Checkpoint {
@@ -29,7 +29,7 @@ export class CheckpointError extends Error {
 }
 
 export function checkpointPath(sandbox: string): string {
-  return join(sandbox, CHECKPOINT_FILE);
+  return join(sandbox, CHECKPOINT_NAME);
 }
 
 export function writeCheckpoint(sandbox: string, checkpoint: Checkpoint): void {
@@ -82,6 +82,16 @@ export function readCheckpoint(sandbox: string): Checkpoint | undefined {
     };
   } catch (error) {
     throw new CheckpointError(`Checkpoint ${path} is corrupt: ${(error as Error).message}`);
+  }
+}
+
+// Marks the checkpoint's owner as alive (its age tells the orphan sweep how long ago it died).
+export function touchCheckpoint(sandbox: string): void {
+  const now = new Date();
+  try {
+    utimesSync(checkpointPath(sandbox), now, now);
+  } catch {
+    // Not written yet.
   }
 }
 

@@ -15,9 +15,15 @@ import { ownerLabels } from '../docker/container-owner.js';
 import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
-import { removeCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { readCheckpoint, removeCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { outputAlreadyWritten } from './output-resume.js';
 import { killGraceMs } from './kill-grace.js';
 import { TaskRunner } from './task-runner.js';
+
+interface Adoption {
+  readonly containerName: string;
+  readonly lastState: number | undefined;
+}
 import type { KillCause } from './terminal-status.js';
 import { UpdateLedger, type Update } from './update-ledger.js';
 
@@ -28,6 +34,8 @@ const TASK_KILLING_STATE = 2;
 
 const TERMINAL_ACK_TIMEOUT_MS = 60_000;
 const HEARTBEAT_INTERVAL_MS = 30 * 60_000;
+// Well inside the orphan sweep's adoption window.
+const CHECKPOINT_TOUCH_MS = 5000;
 const RESUBSCRIBE_AFTER_REFUSAL_MS = 1000;
 const UPDATE_RETRY_MS = 1000;
 // Slack beyond the grace period for a container to be stopped and removed before we give up waiting.
@@ -62,8 +70,10 @@ export class Executor {
   private registrationTimer: NodeJS.Timeout | undefined;
   private terminalAckTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
   private runnerDone = false;
   private lastState: number | undefined;
+  private adoption: (Adoption & { task: mesos.v1.ITaskInfo; containerName: string }) | undefined;
   private shutdownTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private exiting = false;
@@ -82,11 +92,14 @@ export class Executor {
   // Runs until the executor should exit; resolves with the exit code.
   run(): Promise<number> {
     log.info(`Executor ${this.config.executorId} of framework ${this.config.frameworkId} subscribing to ${this.config.agent.description}`);
+    this.restore();
     this.registrationTimer = setTimeout(() => {
       this.abandon(`The agent did not accept SUBSCRIBE within ${formatDuration(this.config.registrationTimeoutMs)}`);
     }, this.config.registrationTimeoutMs);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
     this.heartbeatTimer.unref();
+    this.livenessTimer = setInterval(() => touchCheckpoint(this.config.sandboxDirectory), CHECKPOINT_TOUCH_MS);
+    this.livenessTimer.unref();
     void this.subscriptionLoop();
     return this.exited;
   }
@@ -205,6 +218,12 @@ export class Executor {
     this.containerId = subscribed?.container_id?.value ?? this.containerId;
     const agent = subscribed?.agent_info;
     log.info(`Subscribed to agent ${agent?.id?.value ?? ''} on ${agent?.hostname ?? 'unknown host'}${this.containerId ? ` as container ${this.containerId}` : ''}`);
+    const adoption = this.adoption;
+    if (adoption && !this.runner) {
+      this.adoption = undefined;
+      // A task already reported terminal only needs its container gone (the runner removes it).
+      this.startRunner(adoption.task, adoption);
+    }
   }
 
   private onLaunch(task: mesos.v1.ITaskInfo | undefined): void {
@@ -231,11 +250,16 @@ export class Executor {
       return;
     }
     log.info(`Launching task ${taskId}`);
+    this.startRunner(task, undefined);
+  }
+
+  private startRunner(task: mesos.v1.ITaskInfo, adopt: Adoption | undefined): void {
+    const taskId = task.task_id?.value ?? '';
     this.runner = new TaskRunner({
       task,
       docker: this.deps.docker,
       context: {
-        containerName: this.containerName(),
+        containerName: adopt?.containerName ?? this.containerName(),
         sandboxDirectory: this.config.sandboxDirectory,
         mappedDirectory: this.config.mappedDirectory,
         taskEnvironment: this.config.taskEnvironment,
@@ -249,12 +273,41 @@ export class Executor {
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
       stderr: this.deps.stderr,
+      ...(adopt ? { adopt: { lastState: adopt.lastState, written: outputAlreadyWritten(), terminalReported: this.terminalTasks.has(taskId) } } : {}),
       report: (fields) => this.report(taskId, fields),
     });
     this.runner.done.then(() => {
       this.runnerDone = true;
       this.maybeExit();
     });
+  }
+
+  // An earlier executor of this sandbox left a checkpoint: take over its updates and task, and
+  // (once subscribed) its container. Without a checkpoint, this is a fresh start.
+  private restore(): void {
+    let checkpoint: Checkpoint | undefined;
+    try {
+      checkpoint = readCheckpoint(this.config.sandboxDirectory);
+    } catch (error) {
+      log.error(`${errorMessage(error)}; starting afresh`);
+      return;
+    }
+    if (!checkpoint || checkpoint.pid === process.pid) return;
+    if (checkpoint.executorId !== this.config.executorId || checkpoint.frameworkId !== this.config.frameworkId) {
+      log.warn(`Ignoring the checkpoint of executor ${checkpoint.executorId} of framework ${checkpoint.frameworkId} in this sandbox`);
+      return;
+    }
+    const task = checkpoint.task;
+    const taskId = task?.task_id?.value;
+    log.warn(`Restarted: taking over from executor pid ${checkpoint.pid}${taskId ? ` task ${taskId}` : ''} with ${checkpoint.unacknowledged.length} unacknowledged update(s)`);
+    for (const update of checkpoint.unacknowledged) this.ledger.add(update);
+    for (const id of checkpoint.acknowledgedTasks) this.ledger.markAcknowledged(id);
+    this.containerId = checkpoint.containerId ?? this.containerId;
+    this.lastState = checkpoint.lastState;
+    if (!task || !taskId || !checkpoint.containerName) return;
+    this.tasks.set(taskId, task);
+    if (checkpoint.terminalReported) this.terminalTasks.add(taskId);
+    this.adoption = { task, containerName: checkpoint.containerName, lastState: checkpoint.lastState };
   }
 
   private onLaunchGroup(tasks: readonly mesos.v1.ITaskInfo[]): void {
@@ -423,6 +476,7 @@ export class Executor {
     this.phase = 'stopping';
     for (const timer of [this.registrationTimer, this.recoveryTimer, this.terminalAckTimer, this.shutdownTimer]) clearTimeout(timer);
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.livenessTimer);
     this.subscription?.close();
     const runner = this.runner;
     if (runner && runner.phase !== 'terminated') {

@@ -17,6 +17,7 @@ import { InvalidCheckError } from '../checks/check-definition.js';
 import { TaskChecks, type CheckListener } from '../checks/task-checks.js';
 import { killGraceMs } from './kill-grace.js';
 import { KillEscalation } from './kill-escalation.js';
+import { skipFirstBytes } from './skip-bytes.js';
 import type { StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
 import { terminalStatus, type ContainerExit, type KillCause } from './terminal-status.js';
@@ -34,7 +35,18 @@ export interface TaskRunnerOptions {
   readonly stderr: Writable;
   // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: the grace of a health-check kill without a kill policy.
   readonly shutdownGracePeriodMs?: number;
+  // Take over the container an earlier executor of this sandbox started, instead of creating one.
+  readonly adopt?: Adoption;
   report(fields: StatusFields): void;
+}
+
+export interface Adoption {
+  // The last state the earlier executor reported, so that none is repeated.
+  readonly lastState: number | undefined;
+  // Container output already in the sandbox files; undefined when it cannot be known.
+  readonly written: { readonly stdout: number; readonly stderr: number } | undefined;
+  // The terminal update went out already: only the container's removal is left.
+  readonly terminalReported: boolean;
 }
 
 interface KillRequest {
@@ -160,6 +172,7 @@ export class TaskRunner {
       if (!(error instanceof InvalidCheckError)) throw error;
       invalidChecks = error.message;
     }
+    if (this.options.adopt) return this.adoptContainer(this.options.adopt);
     this.report({ state: TaskState.TASK_STARTING });
     this.armCompletionTimer();
 
@@ -224,6 +237,12 @@ export class TaskRunner {
     this.started = true;
     this.startedAt = Math.floor(Date.now() / 1000) - 1;
 
+    await this.follow(exit, output, socket, true);
+  }
+
+  // Watches a started container to its end: RUNNING (unless already reported), checks, kills,
+  // the exit, the rest of its output, and the one terminal update.
+  private async follow(exit: { result: Promise<WaitResult> }, output: Promise<unknown>, socket: Socket, reportRunning: boolean): Promise<void> {
     const inspect = await this.inspect();
     // A kill during the inspect already chose SIGTERM; its deadline stands.
     if (inspect && !this.escalation) {
@@ -238,9 +257,9 @@ export class TaskRunner {
       this.phaseValue = 'running';
       const running = this.runningStatus(inspect);
       this.runningContainerStatus = running.container_status ?? undefined;
-      this.report(running);
+      if (reportRunning) this.report(running);
       this.checks?.start(this.docker, {
-        containerId: this.containerId,
+        containerId: this.containerId!,
         pid: inspect.parsed.State?.Pid,
         networkMode: inspect.parsed.HostConfig?.NetworkMode,
       }, this.checkListener());
@@ -256,6 +275,60 @@ export class TaskRunner {
     }
     await this.drainOutput(output, socket);
     this.finish(this.terminal(waited));
+  }
+
+  // After an executor restart: find the container by name, replay its output past what the
+  // sandbox files hold, and follow it as if this executor had started it.
+  private async adoptContainer(adoption: Adoption): Promise<void> {
+    const name = this.options.context.containerName;
+    const found = await this.inspectContainer(name);
+    if (adoption.terminalReported) {
+      this.containerId = found?.parsed.Id;
+      this.phaseValue = 'terminated';
+      return;
+    }
+    if (!found) {
+      this.finish({
+        state: TaskState.TASK_FAILED,
+        reason: Reason.REASON_EXECUTOR_TERMINATED,
+        message: `The executor restarted and container ${name} is gone: it was removed while no executor watched it`,
+      });
+      return;
+    }
+    this.containerId = found.parsed.Id ?? name;
+    this.started = true;
+    const startedMs = Date.parse(found.parsed.State?.StartedAt ?? '');
+    this.startedAt = Number.isFinite(startedMs) ? Math.floor(startedMs / 1000) - 1 : 0;
+    this.armCompletionTimer(Number.isFinite(startedMs) ? Date.now() - startedMs : 0);
+    log.warn(`Adopting container ${name} of task ${this.taskId} (${found.parsed.State?.Status ?? 'unknown state'})`);
+    if (!adoption.written) log.warn('The sandbox output files cannot be re-read (not regular files): replayed output may repeat');
+    const skip = adoption.written ?? { stdout: 0, stderr: 0 };
+
+    let output: Promise<unknown>;
+    let socket: Socket;
+    let exit: { result: Promise<WaitResult> };
+    try {
+      socket = await this.docker.attach(this.containerId, this.docker.timeoutMs, true);
+      output = demuxOutput(socket, skipFirstBytes(this.options.stdout, skip.stdout), skipFirstBytes(this.options.stderr, skip.stderr)).catch((error) => {
+        log.error(`Output of task ${this.taskId} could not be copied: ${errorMessage(error)}`);
+      });
+      exit = await this.docker.waitForExit(this.containerId, this.abort.signal, 'not-running');
+    } catch (error) {
+      this.finish(launchFailure(`Failed to re-attach to container ${name}`, error));
+      return;
+    }
+    const runningReported = adoption.lastState !== undefined && adoption.lastState !== TaskState.TASK_STARTING;
+    await this.follow(exit, output, socket, !runningReported);
+  }
+
+  private async inspectContainer(name: string): Promise<{ raw: Buffer; parsed: ContainerInspect } | undefined> {
+    try {
+      const response = await this.docker.expect('GET', `/containers/${encodeURIComponent(name)}/json`);
+      return { raw: response.body, parsed: JSON.parse(response.body.toString('utf8')) as ContainerInspect };
+    } catch (error) {
+      if (!(error instanceof DockerError && error.notFound)) log.error(`Could not inspect container ${name}: ${errorMessage(error)}`);
+      return undefined;
+    }
   }
 
   // The image is used when present, pulled when missing or when force_pull_image is set, with
@@ -298,10 +371,10 @@ export class TaskRunner {
     return true;
   }
 
-  private armCompletionTimer(): void {
+  private armCompletionTimer(elapsedMs = 0): void {
     const nanos = Number(this.task.max_completion_time?.nanoseconds ?? 0);
     if (!(nanos > 0)) return;
-    this.completionTimer = setTimeout(() => this.kill(0, 'max-completion'), nanos / 1e6);
+    this.completionTimer = setTimeout(() => this.kill(0, 'max-completion'), Math.max(0, nanos / 1e6 - elapsedMs));
   }
 
   private escalate(graceMs: number): void {

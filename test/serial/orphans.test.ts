@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { ownerLabels, thisHost } from '../../src/docker/container-owner.js';
 import { DockerEngine } from '../../src/docker/engine.js';
-import { BUSYBOX, containerExists, DOCKER_SOCKET, eventually, exitCode, shellTask, startAgent } from '../helpers/harness.js';
+import { BUSYBOX, containerExists, DOCKER_SOCKET, eventually, exitCode, shellTask, sleep, startAgent } from '../helpers/harness.js';
 
 const AGENT = resolve(import.meta.dirname, '../../dist/agent.js');
 
@@ -60,7 +60,7 @@ test('the sweep command removes containers of dead executors and keeps the rest'
   assert.equal(await containerExists(names.foreign), true);
 });
 
-test('a SIGKILLed executor leaves its container, and the next executor to start removes it', async (t) => {
+test('a SIGKILLed executor leaves its container, and the next executor to start after the adoption window removes it', { timeout: 120_000 }, async (t) => {
   const agent = await startAgent(t);
   const victim = agent.launch(shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
   await agent.waitForUpdate(victim.executorId, (update) => update.status.state === 1);
@@ -68,6 +68,12 @@ test('a SIGKILLed executor leaves its container, and the next executor to start 
   await exitCode(victim);
   assert.equal(await containerExists(victim.containerName), true, 'the container outlived its executor');
 
+  // Within the adoption window the container waits for an executor started again to adopt it.
+  const early = agent.launch(shellTask('true'));
+  await exitCode(early);
+  assert.equal(await containerExists(victim.containerName), true, 'spared for adoption');
+
+  await sleep(31_000);
   const next = agent.launch(shellTask('true'));
   await eventually('the orphan to be removed', async () => (await containerExists(victim.containerName)) ? undefined : true);
   await exitCode(next);

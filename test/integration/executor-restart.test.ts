@@ -1,0 +1,78 @@
+// An executor killed mid-task and started again for the same sandbox adopts its container:
+// resubscribes, keeps the status history consistent, resumes the output with nothing lost or
+// repeated, and carries on.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { stateName } from '../../src/executor/task-states.js';
+import { containerExists, exitCode, sandboxFile, shellTask, sleep, startAgent, terminal } from '../helpers/harness.js';
+
+const COUNTER = "trap 'echo TERM >&2; exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; echo \"err $i\" >&2; sleep 0.05; done";
+
+function consecutive(text: string, prefix: string): number {
+  const lines = text.split('\n').filter((line) => line.startsWith(prefix));
+  lines.forEach((line, index) => assert.equal(line, `${prefix}${index + 1}`, `line ${index + 1} of ${prefix.trim()} output`));
+  return lines.length;
+}
+
+test('a SIGKILLed executor started again adopts the running container; output resumes exactly', async (t) => {
+  const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
+  const record = agent.launch(shellTask(COUNTER));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await sleep(800);
+
+  record.process.kill('SIGKILL');
+  await exitCode(record);
+  await sleep(1500);
+  assert.equal(await containerExists(record.containerName), true, 'the container outlives its executor');
+  agent.relaunch(record.executorId);
+  await sleep(1500);
+
+  agent.kill(record.executorId, 5000);
+  const last = await terminal(agent, record);
+  assert.equal(await exitCode(record), 0);
+  assert.equal(stateName(last.status.state), 'TASK_KILLED');
+  const fresh = record.updates.filter((update) => !update.duplicate).map((update) => stateName(update.status.state));
+  assert.deepEqual(fresh, ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED'], 'no state repeated or lost');
+  assert.equal(await containerExists(record.containerName), false);
+
+  const stdoutLines = consecutive(sandboxFile(record, 'stdout'), 'line ');
+  const stderrLines = consecutive(sandboxFile(record, 'stderr'), 'err ');
+  assert.ok(stdoutLines > 50, `${stdoutLines} lines, including those written while no executor ran`);
+  assert.ok(Math.abs(stdoutLines - stderrLines) <= 1);
+  assert.match(sandboxFile(record, 'stderr'), /Adopting container/);
+});
+
+test('unacknowledged updates survive the executor crash and are resent by the new executor', async (t) => {
+  const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200, autoAcknowledge: false });
+  const record = agent.launch(shellTask(COUNTER));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  record.process.kill('SIGKILL');
+  await exitCode(record);
+
+  agent.autoAcknowledge = true;
+  agent.relaunch(record.executorId);
+  await agent.waitForUpdate(record.executorId, (update) => update.viaSubscribe && update.status.state === 1);
+  const resubscribe = record.subscribeCalls.at(-1)!.subscribe!;
+  assert.deepEqual(resubscribe.unacknowledged_updates!.map((update) => stateName(update.status!.state)), ['TASK_STARTING', 'TASK_RUNNING']);
+  assert.deepEqual(resubscribe.unacknowledged_tasks!.map((task) => task.task_id?.value), [record.executorId]);
+
+  agent.kill(record.executorId, 5000);
+  await terminal(agent, record);
+  assert.equal(await exitCode(record), 0);
+  assert.equal(await containerExists(record.containerName), false);
+});
+
+test('if the container is gone when the executor comes back, the task fails saying so', async (t) => {
+  const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
+  const record = agent.launch(shellTask(COUNTER));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  record.process.kill('SIGKILL');
+  await exitCode(record);
+  await agent.destroyContainer(record);
+
+  agent.relaunch(record.executorId);
+  const last = await terminal(agent, record);
+  assert.equal(stateName(last.status.state), 'TASK_FAILED');
+  assert.match(last.status.message ?? '', /is gone/);
+  assert.equal(await exitCode(record), 0);
+});
