@@ -31,7 +31,9 @@ if ! engine_up; then
     exit 1
   fi
   log "starting dockerd (log: /var/log/dockerd.log)"
-  nohup dockerd --host "unix://$socket" >/var/log/dockerd.log 2>&1 &
+  # DOCKERD_FLAGS adds daemon options (the tests restart the daemon with --live-restore).
+  # shellcheck disable=SC2086
+  nohup dockerd --host "unix://$socket" ${DOCKERD_FLAGS:-} >/var/log/dockerd.log 2>&1 &
   for _ in $(seq 1 120); do
     engine_up && break
     sleep 0.5

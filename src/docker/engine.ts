@@ -182,6 +182,31 @@ export class DockerEngine {
     }, { Detach: false, Tty: false }, timeoutMs);
   }
 
+  // The container's output as its log driver kept it, from the start, then following it live
+  // until the container stops: gapless, unlike an attach, so it is what a resumed stream reads.
+  async followLogs(id: string, timeoutMs = this.timeoutMs): Promise<http.IncomingMessage> {
+    const path = `/containers/${encodeURIComponent(id)}/logs?follow=1&stdout=1&stderr=1`;
+    return new Promise((resolve, reject) => {
+      const request = http.request({ socketPath: this.socketPath, path, method: 'GET', agent: false, headers: { Host: 'docker' } });
+      const timer = setTimeout(() => {
+        request.destroy();
+        reject(new DockerError(`Docker daemon did not answer the logs of ${id} within ${timeoutMs} ms`, { code: 'ERR_DOCKER_TIMEOUT' }));
+      }, timeoutMs);
+      request.on('error', (error) => {
+        clearTimeout(timer);
+        reject(new DockerError(`Reading the logs of container ${id} failed: ${error.message}`, { cause: error }));
+      });
+      request.on('response', (response) => {
+        clearTimeout(timer);
+        if (response.statusCode === 200) return resolve(response);
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => reject(new DockerError(daemonMessage({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }), { status: response.statusCode })));
+      });
+      request.end();
+    });
+  }
+
   // A request whose connection the daemon takes over as a raw stream (101 Switching Protocols).
   private hijack(path: string, names: { what: string; failed: string }, body: unknown, timeoutMs: number): Promise<Socket> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));

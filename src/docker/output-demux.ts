@@ -15,12 +15,13 @@ export class OutputDemuxError extends Error {
   readonly code = 'ERR_OUTPUT_STREAM';
 }
 
+// `totals` is kept up to date as bytes are written, so it is right even when the source breaks.
 export async function demuxOutput(
   source: AsyncIterable<Buffer>,
   stdout: Writable,
   stderr: Writable,
+  totals: OutputTotals = { stdoutBytes: 0, stderrBytes: 0 },
 ): Promise<OutputTotals> {
-  const totals: OutputTotals = { stdoutBytes: 0, stderrBytes: 0 };
   let header: Buffer = Buffer.alloc(0);
   let remaining = 0;
   let sink: Writable = stdout;

@@ -67,6 +67,11 @@ const DAEMON_AWAY = 'daemon-away';
 const DAEMON_CLOCK_SLACK_MS = 2000;
 // Beyond the API timeout, how long SIGKILL may take to show as an exit.
 const KILL_CONFIRM_SLACK_MS = 10_000;
+// How long after its output stream ends a container's exit may take to be seen.
+const OUTPUT_EXIT_GRACE_MS = 2000;
+
+type OutputStream = AsyncIterable<Buffer> & { destroy(): void };
+
 // The agent's default MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD.
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
@@ -102,6 +107,13 @@ export class TaskRunner {
     this.giveUpWaiting = resolve;
   });
   private killConfirmTimer: NodeJS.Timeout | undefined;
+  // The output stream being copied now, and whether the container's exit has been seen.
+  private outputStream: OutputStream | undefined;
+  private exitSeen = false;
+  private noticeExit: () => void = () => undefined;
+  private readonly exitNoticed = new Promise<void>((resolve) => {
+    this.noticeExit = resolve;
+  });
   // The task's health check and general check, once validated.
   private checks: TaskChecks | undefined;
   // What every health and check update repeats from TASK_RUNNING, and the last health verdict.
@@ -210,14 +222,12 @@ export class TaskRunner {
     log.info(`Created container ${spec.name} (${this.containerId.slice(0, 12)}) for task ${this.taskId}`);
     if (this.killedBeforeStart('before its container was started')) return;
 
-    let output: Promise<unknown>;
+    let output: Promise<void>;
     let socket: Socket;
     let exit: { result: Promise<WaitResult> };
     try {
       socket = await this.docker.attach(this.containerId);
-      output = demuxOutput(socket, this.options.stdout, this.options.stderr).catch((error) => {
-        log.error(`Output of task ${this.taskId} could not be copied: ${errorMessage(error)}`);
-      });
+      output = this.pumpOutput(socket, { stdout: 0, stderr: 0 }, false);
       exit = await this.docker.waitForExit(this.containerId, this.abort.signal);
     } catch (error) {
       if (!this.killedBeforeStart('before its container was started')) {
@@ -237,12 +247,12 @@ export class TaskRunner {
     this.started = true;
     this.startedAt = Math.floor(Date.now() / 1000) - 1;
 
-    await this.follow(exit, output, socket, true);
+    await this.follow(exit, output, true);
   }
 
   // Watches a started container to its end: RUNNING (unless already reported), checks, kills,
   // the exit, the rest of its output, and the one terminal update.
-  private async follow(exit: { result: Promise<WaitResult> }, output: Promise<unknown>, socket: Socket, reportRunning: boolean): Promise<void> {
+  private async follow(exit: { result: Promise<WaitResult> }, output: Promise<void>, reportRunning: boolean): Promise<void> {
     const inspect = await this.inspect();
     // A kill during the inspect already chose SIGTERM; its deadline stands.
     if (inspect && !this.escalation) {
@@ -266,14 +276,16 @@ export class TaskRunner {
     }
 
     const waited = await this.waitForExit(exit);
+    this.exitSeen = true;
+    this.noticeExit();
     // No check result may follow the container's end.
     void this.checks?.stop();
     if (typeof waited === 'string') {
-      socket.destroy();
+      this.outputStream?.destroy();
       this.finish({ state: TaskState.TASK_FAILED, message: waited });
       return;
     }
-    await this.drainOutput(output, socket);
+    await this.drainOutput(output);
     this.finish(this.terminal(waited));
   }
 
@@ -304,21 +316,18 @@ export class TaskRunner {
     if (!adoption.written) log.warn('The sandbox output files cannot be re-read (not regular files): replayed output may repeat');
     const skip = adoption.written ?? { stdout: 0, stderr: 0 };
 
-    let output: Promise<unknown>;
-    let socket: Socket;
+    let output: Promise<void>;
     let exit: { result: Promise<WaitResult> };
     try {
-      socket = await this.docker.attach(this.containerId, this.docker.timeoutMs, true);
-      output = demuxOutput(socket, skipFirstBytes(this.options.stdout, skip.stdout), skipFirstBytes(this.options.stderr, skip.stderr)).catch((error) => {
-        log.error(`Output of task ${this.taskId} could not be copied: ${errorMessage(error)}`);
-      });
+      const logs = await this.docker.followLogs(this.containerId);
+      output = this.pumpOutput(logs, { ...skip }, true);
       exit = await this.docker.waitForExit(this.containerId, this.abort.signal, 'not-running');
     } catch (error) {
       this.finish(launchFailure(`Failed to re-attach to container ${name}`, error));
       return;
     }
     const runningReported = adoption.lastState !== undefined && adoption.lastState !== TaskState.TASK_STARTING;
-    await this.follow(exit, output, socket, !runningReported);
+    await this.follow(exit, output, !runningReported);
   }
 
   private async inspectContainer(name: string): Promise<{ raw: Buffer; parsed: ContainerInspect } | undefined> {
@@ -528,7 +537,43 @@ export class TaskRunner {
     return away;
   }
 
-  private async drainOutput(output: Promise<unknown>, socket: Socket): Promise<void> {
+  // Copies the container's output into the sandbox until the container has stopped. If the
+  // stream breaks first (the daemon went away, or was restarted with live-restore), it resumes
+  // from the log driver's copy, past the bytes already written: nothing lost, nothing repeated.
+  private async pumpOutput(first: OutputStream, written: { stdout: number; stderr: number }, replay: boolean): Promise<void> {
+    let stream = first;
+    let skip = replay ? { ...written } : { stdout: 0, stderr: 0 };
+    for (;;) {
+      this.outputStream = stream;
+      // A replayed stream starts from the container's first byte; a live one where we are.
+      const totals = { stdoutBytes: 0, stderrBytes: 0 };
+      let broken = false;
+      try {
+        await demuxOutput(stream, skipFirstBytes(this.options.stdout, skip.stdout), skipFirstBytes(this.options.stderr, skip.stderr), totals);
+      } catch (error) {
+        broken = true;
+        log.warn(`The output stream of task ${this.taskId} broke: ${errorMessage(error)}`);
+      }
+      written.stdout = replay ? Math.max(skip.stdout, totals.stdoutBytes) : written.stdout + totals.stdoutBytes;
+      written.stderr = replay ? Math.max(skip.stderr, totals.stderrBytes) : written.stderr + totals.stderrBytes;
+      // Ending with the container is the normal end; the exit is seen within moments of it.
+      if (!this.exitSeen) await Promise.race([this.exitNoticed, sleep(OUTPUT_EXIT_GRACE_MS)]);
+      if (this.exitSeen && !broken) return;
+      if (this.abort.signal.aborted || this.phaseValue === 'terminated' || !this.containerId) return;
+      log.warn(`The output stream of task ${this.taskId} ended before the container did; resuming from its log`);
+      await this.daemonBack();
+      try {
+        stream = await this.docker.followLogs(this.containerId);
+      } catch (error) {
+        log.error(`Cannot resume the output of task ${this.taskId}: ${errorMessage(error)}; output written since is missing from the sandbox`);
+        return;
+      }
+      replay = true;
+      skip = { ...written };
+    }
+  }
+
+  private async drainOutput(output: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(true), OUTPUT_DRAIN_TIMEOUT_MS);
@@ -537,7 +582,7 @@ export class TaskRunner {
     clearTimeout(timer);
     if (late) {
       log.error(`The output stream of task ${this.taskId} did not end within ${OUTPUT_DRAIN_TIMEOUT_MS} ms of the container's exit; closing it`);
-      socket.destroy();
+      this.outputStream?.destroy();
     }
   }
 

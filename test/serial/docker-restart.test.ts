@@ -16,13 +16,13 @@ function dockerdPid(): number | undefined {
   }
 }
 
-async function restartDockerd(downMs: number): Promise<void> {
+async function restartDockerd(downMs: number, flags = ''): Promise<void> {
   const pid = dockerdPid();
   assert.ok(pid, 'dockerd is running');
   process.kill(pid, 'SIGTERM');
   await eventually('dockerd to stop', () => (dockerdPid() === undefined ? true : undefined), 60_000);
   await sleep(downMs);
-  execFileSync('bash', [SETUP], { stdio: 'ignore' });
+  execFileSync('bash', [SETUP], { stdio: 'ignore', env: { ...process.env, DOCKERD_FLAGS: flags } });
 }
 
 test('the daemon restarting under a running task is reported truthfully and nothing is left behind', { timeout: 180_000 }, async (t) => {
@@ -37,4 +37,28 @@ test('the daemon restarting under a running task is reported truthfully and noth
   assert.equal(await exitCode(record, 60_000), 0);
   assert.equal(await containerExists(record.containerName), false);
   assert.match(sandboxFile(record, 'stdout'), /^up\n/);
+});
+
+const COUNTER = "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.05; done";
+
+test('with live-restore the task survives a daemon restart and its output resumes exactly', { timeout: 240_000 }, async (t) => {
+  await restartDockerd(0, '--live-restore');
+  t.after(() => restartDockerd(0));
+  const agent = await startAgent(t, { checkpoint: true });
+  const record = agent.launch(shellTask(COUNTER));
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await sleep(1000);
+
+  await restartDockerd(2000, '--live-restore');
+  await sleep(1500);
+  assert.equal(record.updates.some((update) => [2, 3, 4].includes(update.status.state ?? -1)), false, 'still running');
+  agent.kill(record.executorId, 5000);
+  const last = await terminal(agent, record, 60_000);
+  assert.equal(last.status.state, 4, last.status.message ?? '');
+  assert.equal(await exitCode(record, 60_000), 0);
+  assert.equal(await containerExists(record.containerName), false);
+
+  const lines = sandboxFile(record, 'stdout').split('\n').filter(Boolean);
+  assert.ok(lines.length > 40, `${lines.length} lines`);
+  lines.forEach((line, index) => assert.equal(line, `line ${index + 1}`, 'no line lost or repeated across the restart'));
 });
