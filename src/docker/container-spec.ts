@@ -216,7 +216,8 @@ function cpuAndMemory(task: mesos.v1.ITaskInfo, context: ContainerContext): Part
     result.CpuQuota = Math.max(Math.floor(CPU_CFS_PERIOD_US * cpus), MIN_CPU_CFS_QUOTA_US);
   }
 
-  if (mem !== undefined && !(mem >= 0 && Number.isFinite(mem))) throw new InvalidTaskError(`resources mem is ${mem}: expected a non-negative number of MB`);
+  // 0 MB would mean "no limit" to Docker and an OOM kill after a 32 MB clamp: refuse it.
+  if (mem !== undefined && !(mem > 0 && Number.isFinite(mem))) throw new InvalidTaskError(`resources mem is ${mem}: expected a positive number of MB`);
   if (memLimit !== undefined) {
     if (!(memLimit > 0)) throw new InvalidTaskError(`limits mem is ${memLimit}: expected a positive number of MB or Infinity`);
     if (Number.isFinite(memLimit)) result.Memory = Math.max(Math.floor(memLimit) * MB, MIN_MEMORY_BYTES);

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { DockerError } from './docker-error.js';
+import { timerMs } from '../timers.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
@@ -69,7 +70,7 @@ export class DockerEngine {
         ? setTimeout(() => fail(new DockerError(
           `Docker daemon did not answer ${what} within ${timeoutMs} ms`,
           { code: 'ERR_DOCKER_TIMEOUT' },
-        )), timeoutMs)
+        )), timerMs(timeoutMs))
         : undefined;
       const onAbort = (): void => fail(new DockerError(`${what} was cancelled`, { cause: options.signal?.reason }));
       if (options.signal?.aborted) return onAbort();
@@ -130,7 +131,7 @@ export class DockerEngine {
       const timer = setTimeout(() => {
         request.destroy();
         rejectRegistered(new DockerError(`Docker daemon did not register the wait for ${id} within ${this.timeoutMs} ms`, { code: 'ERR_DOCKER_TIMEOUT' }));
-      }, this.timeoutMs);
+      }, timerMs(this.timeoutMs));
       request.on('error', (error) => {
         clearTimeout(timer);
         rejectRegistered(new DockerError(`POST /containers/${id}/wait failed: ${error.message}`, { cause: error }));
@@ -191,7 +192,7 @@ export class DockerEngine {
       const timer = setTimeout(() => {
         request.destroy();
         reject(new DockerError(`Docker daemon did not answer the logs of ${id} within ${timeoutMs} ms`, { code: 'ERR_DOCKER_TIMEOUT' }));
-      }, timeoutMs);
+      }, timerMs(timeoutMs));
       request.on('error', (error) => {
         clearTimeout(timer);
         reject(new DockerError(`Reading the logs of container ${id} failed: ${error.message}`, { cause: error }));
@@ -226,7 +227,7 @@ export class DockerEngine {
       const timer = setTimeout(() => {
         request.destroy();
         reject(new DockerError(`Docker daemon did not answer ${names.what} within ${timeoutMs} ms`, { code: 'ERR_DOCKER_TIMEOUT' }));
-      }, timeoutMs);
+      }, timerMs(timeoutMs));
       request.on('error', (error) => {
         clearTimeout(timer);
         reject(new DockerError(`${names.failed}: ${error.message}`, { cause: error }));

@@ -6,8 +6,8 @@ import https from 'node:https';
 import type { AgentEndpoint } from '../config/agent-endpoint.js';
 import type { ContentType } from '../config/executor-config.js';
 import { decodeEvent, encodeCall } from '../protocol/codec.js';
-import { RecordIODecoder } from '../protocol/recordio.js';
-import type { mesos } from '../proto/generated/mesos.js';
+import { RecordIODecoder, RecordIOError } from '../protocol/recordio.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log } from '../log.js';
 
 export type Event = mesos.v1.executor.Event;
@@ -96,25 +96,36 @@ export class AgentConnection {
       handlers.onOpen();
       const eventType = streamContentType(response.headers['content-type'], this.contentType);
       const decoder = new RecordIODecoder();
-      response.on('data', (chunk: Buffer) => {
-        let records: Buffer[];
-        try {
-          records = decoder.push(chunk);
-        } catch (error) {
-          finish({ kind: 'closed', message: `Event stream is corrupt: ${errorMessage(error)}` });
-          return;
-        }
+      const deliver = (records: readonly Buffer[]): void => {
         for (const record of records) {
           let event: Event;
           try {
             event = decodeEvent(record, eventType);
           } catch (error) {
             // As the reference library does: report and keep reading.
-            log.error(`Failed to de-serialize event: ${errorMessage(error)}`);
+            // Its bytes stay out of the log: a LAUNCH may carry secret values.
+            log.error(`${error instanceof Error ? error.message : String(error)} (a record of ${record.length} bytes; the event is skipped)`);
             continue;
           }
-          handlers.onEvent(event);
+          try {
+            handlers.onEvent(event);
+          } catch (error) {
+            // A bug in handling one event must not take the executor (and its task) down with it.
+            log.error(`Failed to handle a ${eventTypeName(event.type)} event: ${error instanceof Error && error.stack ? error.stack : errorMessage(error)}`);
+          }
         }
+      };
+      response.on('data', (chunk: Buffer) => {
+        let records: Buffer[];
+        try {
+          records = decoder.push(chunk);
+        } catch (error) {
+          // Records complete before the garbage are as good as those of earlier chunks.
+          if (error instanceof RecordIOError) deliver(error.records);
+          finish({ kind: 'closed', message: `Event stream is corrupt: ${errorMessage(error)}` });
+          return;
+        }
+        deliver(records);
       });
       response.on('end', () => finish({ kind: 'closed', message: 'End-Of-File received from agent: the agent closed the event stream' }));
       response.on('aborted', () => finish({ kind: 'closed', message: 'The event stream was cut off' }));
@@ -169,6 +180,10 @@ export class AgentConnection {
     }
     return http.request(options);
   }
+}
+
+function eventTypeName(type: number | null | undefined): string {
+  return mesos.v1.executor.Event.Type[type ?? 0] ?? `type ${String(type)}`;
 }
 
 function streamContentType(header: string | undefined, requested: ContentType): ContentType {

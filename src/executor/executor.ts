@@ -17,6 +17,7 @@ import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
 import { readCheckpoint, removeCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { outputAlreadyWritten } from './output-resume.js';
+import { LongTimeout, timerMs } from '../timers.js';
 import { killGraceMs } from './kill-grace.js';
 import { TaskRunner } from './task-runner.js';
 
@@ -66,15 +67,15 @@ export class Executor {
   private readonly terminalTasks = new Set<string>();
   private readonly killedBeforeLaunch = new Set<string>();
   private sendChain: Promise<void> = Promise.resolve();
-  private recoveryTimer: NodeJS.Timeout | undefined;
-  private registrationTimer: NodeJS.Timeout | undefined;
+  private recoveryTimer: LongTimeout | undefined;
+  private registrationTimer: LongTimeout | undefined;
   private terminalAckTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
   private runnerDone = false;
   private lastState: number | undefined;
   private adoption: (Adoption & { task: mesos.v1.ITaskInfo; containerName: string }) | undefined;
-  private shutdownTimer: NodeJS.Timeout | undefined;
+  private shutdownTimer: LongTimeout | undefined;
   private shuttingDown = false;
   private exiting = false;
   private resolveExit: (code: number) => void = () => undefined;
@@ -93,7 +94,7 @@ export class Executor {
   run(): Promise<number> {
     log.info(`Executor ${this.config.executorId} of framework ${this.config.frameworkId} subscribing to ${this.config.agent.description}`);
     this.restore();
-    this.registrationTimer = setTimeout(() => {
+    this.registrationTimer = new LongTimeout(() => {
       this.abandon(`The agent did not accept SUBSCRIBE within ${formatDuration(this.config.registrationTimeoutMs)}`);
     }, this.config.registrationTimeoutMs);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
@@ -173,8 +174,8 @@ export class Executor {
   private onStreamOpen(generation: number, carried: ReadonlySet<unknown>): void {
     if (generation !== this.generation || this.exiting) return;
     this.phase = 'subscribed';
-    clearTimeout(this.registrationTimer);
-    clearTimeout(this.recoveryTimer);
+    this.registrationTimer?.cancel();
+    this.recoveryTimer?.cancel();
     this.recoveryTimer = undefined;
     if (carried.size > 0) log.info(`Subscribed, resending ${carried.size} unacknowledged update(s)`);
     // Updates made while the SUBSCRIBE was on its way are not in it: send them now, in order.
@@ -334,6 +335,8 @@ export class Executor {
       }
       return;
     }
+    const requested = policy?.grace_period?.nanoseconds;
+    if (requested != null && Number(requested) < 0) log.warn(`KILL for task ${taskId} carries a negative grace period (${String(requested)}ns): killing at once`);
     const graceMs = killGraceMs(policy, runner.task.kill_policy ?? undefined, this.config.shutdownGracePeriodMs);
     log.info(`Killing task ${taskId} with a grace period of ${formatDuration(graceMs)}`);
     runner.kill(graceMs, 'framework');
@@ -401,7 +404,7 @@ export class Executor {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     const boundMs = this.config.shutdownGracePeriodMs + STOP_SLACK_MS;
-    this.shutdownTimer = setTimeout(() => {
+    this.shutdownTimer = new LongTimeout(() => {
       log.error(`Shutdown did not complete within ${formatDuration(boundMs)}; exiting`);
       void this.exit(1);
     }, boundMs);
@@ -463,7 +466,7 @@ export class Executor {
 
   private armRecoveryTimer(reason: string): void {
     if (this.recoveryTimer !== undefined) return;
-    this.recoveryTimer = setTimeout(() => {
+    this.recoveryTimer = new LongTimeout(() => {
       this.abandon(`Recovery timeout of ${formatDuration(this.config.recoveryTimeoutMs)} exceeded following the first connection failure: ${reason}`);
     }, this.config.recoveryTimeoutMs);
   }
@@ -474,7 +477,8 @@ export class Executor {
     if (this.exiting) return;
     this.exiting = true;
     this.phase = 'stopping';
-    for (const timer of [this.registrationTimer, this.recoveryTimer, this.terminalAckTimer, this.shutdownTimer]) clearTimeout(timer);
+    for (const timer of [this.registrationTimer, this.recoveryTimer, this.shutdownTimer]) timer?.cancel();
+    clearTimeout(this.terminalAckTimer);
     clearInterval(this.heartbeatTimer);
     clearInterval(this.livenessTimer);
     this.subscription?.close();
@@ -551,7 +555,7 @@ function permanentRefusal(status: number | undefined): boolean {
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
+    timer = setTimeout(() => resolve(false), timerMs(ms));
   });
   try {
     return await Promise.race([promise.then(() => true), timeout]);
@@ -561,7 +565,7 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, timerMs(ms)));
 }
 
 export type { KillCause };

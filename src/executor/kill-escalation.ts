@@ -1,3 +1,5 @@
+import { LongTimeout } from '../timers.js';
+
 // Stops a container the way `docker stop -t` would, but with a deadline that a later, shorter
 // grace period can pull in (a second KILL, or SHUTDOWN during a long kill policy): the stop
 // signal now, SIGKILL when the earliest deadline passes.
@@ -11,7 +13,7 @@ export class KillEscalation {
   readonly stopSignal: string;
   private readonly now: () => number;
   private deadline: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimeout | undefined;
   private stopSent = false;
   private killSent = false;
 
@@ -43,17 +45,17 @@ export class KillEscalation {
       this.stopSent = true;
       void this.signal(this.stopSignal);
     }
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.forceKill(), deadline - this.now());
+    this.timer?.cancel();
+    this.timer = new LongTimeout(() => this.forceKill(), deadline - this.now());
   }
 
   cancel(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 
   private forceKill(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (this.killSent) return;
     this.killSent = true;

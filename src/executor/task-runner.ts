@@ -16,8 +16,10 @@ import { errorMessage, log, registerSecret } from '../log.js';
 import { InvalidCheckError } from '../checks/check-definition.js';
 import { TaskChecks, type CheckListener } from '../checks/task-checks.js';
 import { killGraceMs } from './kill-grace.js';
+import { LongTimeout, timerMs } from '../timers.js';
 import { KillEscalation } from './kill-escalation.js';
 import { skipFirstBytes } from './skip-bytes.js';
+import { taskProblem } from './task-validation.js';
 import type { StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
 import { terminalStatus, type ContainerExit, type KillCause } from './terminal-status.js';
@@ -82,7 +84,7 @@ function signalName(signal: string): string {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, timerMs(ms)));
 }
 
 export class TaskRunner {
@@ -99,7 +101,7 @@ export class TaskRunner {
   private startedAt = 0;
   private killRequest: KillRequest | undefined;
   private escalation: KillEscalation | undefined;
-  private completionTimer: NodeJS.Timeout | undefined;
+  private completionTimer: LongTimeout | undefined;
   private readonly abort = new AbortController();
   // Settles with a reason when waiting for the container's exit is pointless.
   private giveUpWaiting: (reason: string) => void = () => undefined;
@@ -143,7 +145,7 @@ export class TaskRunner {
     if (this.phaseValue === 'terminated') return;
     const first = this.killRequest === undefined;
     if (first) {
-      clearTimeout(this.completionTimer);
+      this.completionTimer?.cancel();
       this.killRequest = { cause, graceMs };
       if (this.options.taskKillingCapable && cause !== 'max-completion') {
         this.report({ state: TaskState.TASK_KILLING });
@@ -166,7 +168,7 @@ export class TaskRunner {
       log.error(`Task ${this.taskId} failed unexpectedly: ${errorMessage(error)}`);
       this.finish({ state: TaskState.TASK_FAILED, message: `Executor error: ${errorMessage(error)}` });
     } finally {
-      clearTimeout(this.completionTimer);
+      this.completionTimer?.cancel();
       clearTimeout(this.killConfirmTimer);
       this.escalation?.cancel();
       this.abort.abort();
@@ -188,6 +190,11 @@ export class TaskRunner {
     this.report({ state: TaskState.TASK_STARTING });
     this.armCompletionTimer();
 
+    const problem = taskProblem(this.task);
+    if (problem) {
+      this.finish({ state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message: `Invalid task: ${problem}` });
+      return;
+    }
     let spec;
     try {
       spec = containerSpec(this.task, this.options.context);
@@ -383,7 +390,7 @@ export class TaskRunner {
   private armCompletionTimer(elapsedMs = 0): void {
     const nanos = Number(this.task.max_completion_time?.nanoseconds ?? 0);
     if (!(nanos > 0)) return;
-    this.completionTimer = setTimeout(() => this.kill(0, 'max-completion'), Math.max(0, nanos / 1e6 - elapsedMs));
+    this.completionTimer = new LongTimeout(() => this.kill(0, 'max-completion'), nanos / 1e6 - elapsedMs);
   }
 
   private escalate(graceMs: number): void {
@@ -400,7 +407,7 @@ export class TaskRunner {
       const boundMs = this.docker.timeoutMs + KILL_CONFIRM_SLACK_MS;
       this.killConfirmTimer = setTimeout(() => {
         this.giveUpWaiting(`The Docker daemon did not confirm that the container stopped within ${Math.round(boundMs / 1000)}s of SIGKILL`);
-      }, boundMs);
+      }, timerMs(boundMs));
     }
     try {
       await this.docker.expect('POST', `/containers/${this.containerId}/kill?signal=${encodeURIComponent(signal)}`);

@@ -2,7 +2,7 @@
 // types of the v1 Executor HTTP API: protobuf binary, or Mesos JSON (see mesos-json.ts).
 import { mesos } from '../proto/generated/mesos.js';
 import { CodecError } from './errors.js';
-import { fromMesosJson, isMessageType, missingRequiredFields, parseJsonTolerant, toMesosJson } from './mesos-json.js';
+import { fromMesosJson, isMessageType, MAX_NESTING, missingRequiredFields, parseJsonTolerant, toMesosJson } from './mesos-json.js';
 
 export { mesos };
 
@@ -70,24 +70,19 @@ export function encodeMessage<Name extends MessageTypeName>(
   contentType: ContentType,
 ): Buffer {
   const type = messageClass(typeName);
-  let instance: object;
+  if (contentType !== APPLICATION_PROTOBUF && contentType !== APPLICATION_JSON) {
+    throw new CodecError(`Unsupported content type '${String(contentType)}'`);
+  }
   try {
-    instance = type.fromObject(message as Record<string, unknown>);
+    const instance = type.fromObject(message as Record<string, unknown>);
+    const missing = missingRequiredFields(typeName, instance);
+    if (missing.length > 0) throw new CodecError(`missing required fields: ${missing.join(', ')}`);
+    if (contentType === APPLICATION_JSON) return Buffer.from(JSON.stringify(toMesosJson(typeName, instance)), 'utf8');
+    const bytes = type.encode(instance).finish();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (err) {
     throw new CodecError(`Failed to encode ${typeName}: ${errorMessage(err)}`, { cause: err });
   }
-  const missing = missingRequiredFields(typeName, instance);
-  if (missing.length > 0) {
-    throw new CodecError(`Failed to encode ${typeName}: missing required fields: ${missing.join(', ')}`);
-  }
-  if (contentType === APPLICATION_PROTOBUF) {
-    const bytes = type.encode(instance).finish();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  if (contentType === APPLICATION_JSON) {
-    return Buffer.from(JSON.stringify(toMesosJson(typeName, instance)), 'utf8');
-  }
-  throw new CodecError(`Unsupported content type '${String(contentType)}'`);
 }
 
 // Decodes `body` of `contentType` into a generated message instance. Unset fields read as their
@@ -149,6 +144,30 @@ export function decodeEvent(body: Uint8Array, contentType: ContentType): mesos.v
   return decodeAs('mesos.v1.executor.Event', body, contentType, 'Failed to de-serialize event') as mesos.v1.executor.Event;
 }
 
+// protobufjs words some failures tersely: say which message lacks a field, and what "max depth" means.
 function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  if (err.message === 'max depth exceeded') return `messages nested deeper than ${MAX_NESTING} levels`;
+  const instance: unknown = (err as { instance?: unknown }).instance;
+  const typeName = typeof instance === 'object' && instance !== null ? classNames().get(instance.constructor) : undefined;
+  if (err.name === 'ProtocolError' && typeName) return `${err.message} in a ${typeName}`;
+  return err.message;
+}
+
+let classNameMap: Map<unknown, string> | undefined;
+
+// Generated class -> its short proto name (e.g. 'TaskInfo'); constructor.name is mangled in the bundle.
+function classNames(): Map<unknown, string> {
+  if (classNameMap) return classNameMap;
+  const found = new Map<unknown, string>();
+  const visit = (scope: unknown, depth: number): void => {
+    if (depth > 8 || (typeof scope !== 'object' && typeof scope !== 'function') || scope === null) return;
+    for (const [key, value] of Object.entries(scope)) {
+      if (typeof value === 'function' && typeof (value as { decode?: unknown }).decode === 'function') found.set(value, key);
+      if (/^[A-Za-z]/.test(key) && key !== 'prototype') visit(value, depth + 1);
+    }
+  };
+  visit(namespace, 0);
+  classNameMap = found;
+  return found;
 }

@@ -131,10 +131,15 @@ const BARE_TOKENS: ReadonlyArray<[string, number]> = [
   ['NaN', NaN],
 ];
 
+// Deepest nesting accepted, in JSON text and in messages: protobuf's default recursion limit,
+// which the agent's own parsers apply too. Deeper input is garbage, and recursing into it would
+// overflow the stack.
+export const MAX_NESTING = 100;
+
 // JSON.parse, plus the bare Infinity/-Infinity/NaN values the agent's RapidJSON writer emits.
+// Nesting deeper than MAX_NESTING is a SyntaxError, like any other text that is not Mesos JSON.
 export function parseJsonTolerant(text: string): unknown {
-  if (!text.includes('Infinity') && !text.includes('NaN')) return JSON.parse(text);
-  const found = findBareTokens(text);
+  const found = scanJson(text);
   if (found.length === 0) return JSON.parse(text);
 
   // Each token becomes a string holding an unguessable marker, turned back into a number below.
@@ -157,9 +162,12 @@ export function parseJsonTolerant(text: string): unknown {
   });
 }
 
-// Offsets of bare tokens in value position (after '[', ':' or ',', or at the start), skipping strings.
-function findBareTokens(text: string): Array<[number, string]> {
+// One pass over the text, skipping strings: refuses nesting deeper than MAX_NESTING, and returns
+// the offsets of bare tokens in value position (after '[', ':' or ',', or at the start).
+function scanJson(text: string): Array<[number, string]> {
   const found: Array<[number, string]> = [];
+  const mayHaveTokens = text.includes('Infinity') || text.includes('NaN');
+  let depth = 0;
   let previous = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
@@ -168,7 +176,14 @@ function findBareTokens(text: string): Array<[number, string]> {
       previous = '"';
     } else if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       continue;
-    } else if ((c === 'I' || c === 'N' || c === '-') && (previous === '' || previous === '[' || previous === ':' || previous === ',')) {
+    } else if (c === '{' || c === '[') {
+      depth += 1;
+      if (depth > MAX_NESTING) throw new SyntaxError(`JSON nested deeper than ${MAX_NESTING} levels at position ${i}`);
+      previous = c;
+    } else if (c === '}' || c === ']') {
+      depth -= 1;
+      previous = c;
+    } else if (mayHaveTokens && (c === 'I' || c === 'N' || c === '-') && (previous === '' || previous === '[' || previous === ':' || previous === ',')) {
       const token = BARE_TOKENS.find(([t]) => text.startsWith(t, i))?.[0];
       if (token && !/[A-Za-z0-9_]/.test(text[i + token.length] ?? '')) {
         found.push([i, token]);
@@ -191,10 +206,11 @@ export function fromMesosJson(typeName: string, json: unknown): Record<string, u
   if (!isObject(json)) {
     throw new CodecError(`Expected a JSON object for ${typeName}, got ${describe(json)}`);
   }
-  return parseMessage(type, json, '');
+  return parseMessage(type, json, '', 1);
 }
 
-function parseMessage(type: MessageType, json: Record<string, unknown>, path: string): Record<string, unknown> {
+function parseMessage(type: MessageType, json: Record<string, unknown>, path: string, depth: number): Record<string, unknown> {
+  checkDepth(depth, path);
   const result: Record<string, unknown> = {};
   for (const field of type.fields) {
     if (!Object.hasOwn(json, field.name)) continue;
@@ -205,7 +221,7 @@ function parseMessage(type: MessageType, json: Record<string, unknown>, path: st
     if (field.label === 'repeated') {
       if (!Array.isArray(raw)) fail(fieldPath, 'an array', raw);
       const values = raw
-        .map((element, i) => parseValue(field.value, element, `${fieldPath}[${i}]`, false))
+        .map((element, i) => parseValue(field.value, element, `${fieldPath}[${i}]`, false, depth))
         .filter((value) => value !== DROP);
       result[field.name] = values;
     } else if (field.label === 'map') {
@@ -214,24 +230,24 @@ function parseMessage(type: MessageType, json: Record<string, unknown>, path: st
       for (const [key, element] of Object.entries(raw)) {
         const entryPath = `${fieldPath}${pathKey(key)}`;
         parseMapKey(field.keyType!, key, entryPath);
-        const value = parseValue(field.value, element, entryPath, false);
+        const value = parseValue(field.value, element, entryPath, false, depth);
         if (value !== DROP) entries.push([key, value]);
       }
       // fromEntries defines own properties, so a "__proto__" key stays a key.
       result[field.name] = Object.fromEntries(entries);
     } else {
-      const value = parseValue(field.value, raw, fieldPath, field.label === 'required');
+      const value = parseValue(field.value, raw, fieldPath, field.label === 'required', depth);
       if (value !== DROP) result[field.name] = value;
     }
   }
   return result;
 }
 
-function parseValue(kind: ValueKind, raw: unknown, path: string, required: boolean): unknown {
+function parseValue(kind: ValueKind, raw: unknown, path: string, required: boolean, depth: number): unknown {
   switch (kind.kind) {
     case 'message':
       if (!isObject(raw)) fail(path, 'an object', raw);
-      return parseMessage(kind.type, raw, path);
+      return parseMessage(kind.type, raw, path, depth + 1);
     case 'enum': {
       if (typeof raw !== 'string') fail(path, `an enum name of ${kind.type.name} (a string)`, raw);
       const number = kind.type.byName.get(raw);
@@ -291,7 +307,7 @@ function parseScalar(type: ScalarType, raw: unknown, path: string): unknown {
       else return fail(path, 'an integer', raw);
       if (!Number.isInteger(value)) fail(path, 'an integer', raw);
       const [min, max] = INT_RANGES[type]!;
-      if (value < min || value > max) fail(path, `a ${type} in [${min}, ${max}]`, raw);
+      if (value < min || value > max) fail(path, `${article(type)} ${type} in [${min}, ${max}]`, raw);
       return value;
     }
   }
@@ -316,10 +332,11 @@ interface LongLike {
 // fields, repeated fields and maps only when non-empty, enum names, base64 bytes, 64-bit integers
 // as numbers, and non-finite doubles as the strings Mesos accepts (JSON.stringify would write null).
 export function toMesosJson(typeName: string, message: object): Record<string, unknown> {
-  return writeMessage(messageType(typeName), message, '');
+  return writeMessage(messageType(typeName), message, '', 1);
 }
 
-function writeMessage(type: MessageType, message: object, path: string): Record<string, unknown> {
+function writeMessage(type: MessageType, message: object, path: string, depth: number): Record<string, unknown> {
+  checkDepth(depth, path);
   const json: Record<string, unknown> = {};
   const source = message as Record<string, unknown>;
   for (const field of type.fields) {
@@ -331,28 +348,28 @@ function writeMessage(type: MessageType, message: object, path: string): Record<
     if (field.label === 'repeated') {
       if (!Array.isArray(value)) fail(fieldPath, 'an array', value);
       if (value.length > 0) {
-        json[field.name] = value.map((element, i) => writeValue(field.value, element, `${fieldPath}[${i}]`));
+        json[field.name] = value.map((element, i) => writeValue(field.value, element, `${fieldPath}[${i}]`, depth));
       }
     } else if (field.label === 'map') {
       if (!isObject(value)) fail(fieldPath, 'an object', value);
       const entries = Object.entries(value);
       if (entries.length > 0) {
         json[field.name] = Object.fromEntries(
-          entries.map(([key, element]) => [key, writeValue(field.value, element, `${fieldPath}${pathKey(key)}`)]),
+          entries.map(([key, element]) => [key, writeValue(field.value, element, `${fieldPath}${pathKey(key)}`, depth)]),
         );
       }
     } else {
-      json[field.name] = writeValue(field.value, value, fieldPath);
+      json[field.name] = writeValue(field.value, value, fieldPath, depth);
     }
   }
   return json;
 }
 
-function writeValue(kind: ValueKind, value: unknown, path: string): unknown {
+function writeValue(kind: ValueKind, value: unknown, path: string, depth: number): unknown {
   switch (kind.kind) {
     case 'message':
       if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'an object', value);
-      return writeMessage(kind.type, value, path);
+      return writeMessage(kind.type, value, path, depth + 1);
     case 'enum': {
       const name = typeof value === 'number' ? kind.type.byNumber.get(value)
         : typeof value === 'string' && kind.type.byName.has(value) ? value
@@ -410,11 +427,12 @@ function longToNumber(value: LongLike, unsigned: boolean): number {
 // The generated static encoders do not check these; the agent rejects such a message.
 export function missingRequiredFields(typeName: string, message: object): string[] {
   const missing: string[] = [];
-  collectMissing(messageType(typeName), message as Record<string, unknown>, '', missing);
+  collectMissing(messageType(typeName), message as Record<string, unknown>, '', missing, 1);
   return missing;
 }
 
-function collectMissing(type: MessageType, message: Record<string, unknown>, path: string, missing: string[]): void {
+function collectMissing(type: MessageType, message: Record<string, unknown>, path: string, missing: string[], depth: number): void {
+  checkDepth(depth, path);
   for (const field of type.fields) {
     const fieldPath = path ? `${path}.${field.name}` : field.name;
     const present = Object.hasOwn(message, field.name) && message[field.name] != null;
@@ -427,16 +445,21 @@ function collectMissing(type: MessageType, message: Record<string, unknown>, pat
     const nested = field.value.type;
     if (field.label === 'repeated' && Array.isArray(value)) {
       value.forEach((element, i) => {
-        if (isObject(element)) collectMissing(nested, element, `${fieldPath}[${i}]`, missing);
+        if (isObject(element)) collectMissing(nested, element, `${fieldPath}[${i}]`, missing, depth + 1);
       });
     } else if (field.label === 'map' && isObject(value)) {
       for (const [key, element] of Object.entries(value)) {
-        if (isObject(element)) collectMissing(nested, element, `${fieldPath}${pathKey(key)}`, missing);
+        if (isObject(element)) collectMissing(nested, element, `${fieldPath}${pathKey(key)}`, missing, depth + 1);
       }
     } else if (isObject(value)) {
-      collectMissing(nested, value, fieldPath, missing);
+      collectMissing(nested, value, fieldPath, missing, depth + 1);
     }
   }
+}
+
+// Messages nest by recursion here: a bound keeps absurd input from overflowing the stack.
+function checkDepth(depth: number, path: string): void {
+  if (depth > MAX_NESTING) throw new CodecError(`${path}: messages nested deeper than ${MAX_NESTING} levels`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -463,6 +486,11 @@ function describe(value: unknown): string {
     default:
       return String(value);
   }
+}
+
+// "an int64", but "a uint32" and "a sint64".
+function article(typeName: string): string {
+  return typeName.startsWith('int') ? 'an' : 'a';
 }
 
 function fail(path: string, expected: string, got: unknown): never {

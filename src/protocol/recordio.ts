@@ -9,6 +9,9 @@ const NEWLINE = 0x0a;
 
 export class RecordIOError extends Error {
   readonly code = 'ERR_RECORDIO';
+  // Records that were complete before the failure in the same push(): framing was intact up to
+  // them, so they are delivered as they would have been had the chunks been split differently.
+  records: Buffer[] = [];
 }
 
 export function encodeRecord(record: Uint8Array): Buffer {
@@ -30,7 +33,10 @@ export class RecordIODecoder {
   }
 
   push(chunk: Uint8Array): Buffer[] {
-    if (this.failure) throw this.failure;
+    if (this.failure) {
+      this.failure.records = [];
+      throw this.failure;
+    }
     if (chunk.length > 0) {
       this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
       this.buffered += chunk.length;
@@ -43,8 +49,10 @@ export class RecordIODecoder {
         records.push(record);
       }
     } catch (error) {
-      this.failure = error as RecordIOError;
-      throw error;
+      const failure = error as RecordIOError;
+      failure.records = records;
+      this.failure = failure;
+      throw failure;
     }
     return records;
   }

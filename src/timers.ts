@@ -1,0 +1,34 @@
+// Node fires a timer longer than 2^31 - 1 ms (about 24.8 days) after 1 ms instead. Durations from
+// a TaskInfo or the agent can be longer (a 30-day max_completion_time), so long waits re-arm.
+
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// A setTimeout for any duration; cancel() is idempotent.
+export class LongTimeout {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly unref: boolean;
+
+  constructor(callback: () => void, ms: number, options: { unref?: boolean } = {}) {
+    this.unref = options.unref ?? false;
+    this.arm(callback, Math.max(0, ms));
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(callback: () => void, ms: number): void {
+    const wait = Math.min(ms, MAX_TIMER_MS);
+    this.timer = setTimeout(() => {
+      if (ms > wait) this.arm(callback, ms - wait);
+      else callback();
+    }, wait);
+    if (this.unref) this.timer.unref();
+  }
+}
+
+// For bounds where anything beyond 24.8 days means "practically never".
+export function timerMs(ms: number): number {
+  return Math.min(Math.max(0, ms), MAX_TIMER_MS);
+}
