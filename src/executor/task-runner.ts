@@ -515,7 +515,8 @@ export class TaskRunner {
   // hand, a daemon shutdown), from the daemon's own event log.
   private async externalStopSignal(): Promise<string | undefined> {
     const filters = encodeURIComponent(JSON.stringify({ container: [this.containerId], type: ['container'], event: ['kill'] }));
-    const until = Math.ceil(Date.now() / 1000) + 1;
+    // A past `until` answers at once (a future one would hold the answer until then).
+    const until = (Date.now() / 1000).toFixed(3);
     try {
       const response = await this.docker.expect('GET', `/events?since=${this.startedAt}&until=${until}&filters=${filters}`);
       const events = response.body.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } });
