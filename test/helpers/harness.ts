@@ -1,6 +1,6 @@
 // Shared set-up for integration tests: a local agent in this process, the built executor
 // (dist/executor.js) spawned by it as a real process, and a real Docker engine.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -122,4 +122,18 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await sleep(100);
   }
+}
+
+// Every process's command line, to prove a secret never appears in one.
+export function allCommandLines(): string[] {
+  const lines: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      lines.push(readFileSync(`/proc/${entry}/cmdline`, 'latin1'));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return lines;
 }

@@ -1,12 +1,12 @@
 // Tasks whose image lives in a private registry (Debian's docker-registry on 127.0.0.1:5000 with
 // htpasswd auth, set up by scripts/setup-registry.sh), end to end through the executor.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DockerEngine } from '../../src/docker/engine.js';
-import { DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { allCommandLines, DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
 
 const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
 const PASSWORD = 'testpassword';
@@ -27,19 +27,6 @@ function privateTask(command: string) {
   return task;
 }
 
-// Every process's command line, to prove the password never appears in one.
-function allCommandLines(): string[] {
-  const lines: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      lines.push(readFileSync(`/proc/${entry}/cmdline`, 'latin1'));
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return lines;
-}
 
 test('credentials seeded in the sandbox pull a private image; the password is in no argv, log or status', async (t) => {
   await removeLocalImage();

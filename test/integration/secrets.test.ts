@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DockerEngine } from '../../src/docker/engine.js';
-import { DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, terminal } from '../helpers/harness.js';
+import { allCommandLines, DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, terminal } from '../helpers/harness.js';
 
 const SECRET = 'sekrit-value-8c1f';
 const PASSWORD = 'testpassword';
@@ -15,18 +15,6 @@ const FORBIDDEN = [SECRET, PASSWORD, TOKEN, AUTH_BLOB];
 const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
 const SEEDED = '.docker/config.json';
 
-function commandLines(): string[] {
-  const lines: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      lines.push(readFileSync(`/proc/${entry}/cmdline`, 'latin1'));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return lines;
-}
 
 function filesUnder(dir: string, prefix = ''): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -55,7 +43,7 @@ test('no secret in any argv, log line, status update or sandbox file', async (t)
   } } as typeof task.command;
 
   const scans: string[][] = [];
-  const scanner = setInterval(() => scans.push(commandLines()), 20);
+  const scanner = setInterval(() => scans.push(allCommandLines()), 20);
   t.after(() => clearInterval(scanner));
   const record = agent.launch(task, {
     sandboxFiles: { [SEEDED]: JSON.stringify({ auths: { '127.0.0.1:5000': { auth: AUTH_BLOB } } }) },
