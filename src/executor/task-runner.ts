@@ -129,7 +129,8 @@ export class TaskRunner {
     this.task = options.task;
     this.taskId = options.task.task_id?.value ?? '';
     this.docker = options.docker;
-    this.done = this.run();
+    // Started on the next tick, so the owner holds this runner before its first report.
+    this.done = Promise.resolve().then(() => this.run());
   }
 
   get phase(): Phase {

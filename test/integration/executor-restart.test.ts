@@ -2,6 +2,8 @@
 // resubscribes, keeps the status history consistent, resumes the output with nothing lost or
 // repeated, and carries on.
 import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { stateName } from '../../src/executor/task-states.js';
 import { containerExists, exitCode, sandboxFile, shellTask, sleep, startAgent, terminal } from '../helpers/harness.js';
@@ -19,6 +21,8 @@ test('a SIGKILLed executor started again adopts the running container; output re
   const record = agent.launch(shellTask(COUNTER));
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
   await sleep(800);
+  const checkpoint = join(record.sandbox, 'executor.checkpoint.json');
+  assert.equal(statSync(checkpoint).mode & 0o777, 0o600, 'the checkpoint is private');
 
   record.process.kill('SIGKILL');
   await exitCode(record);
@@ -34,6 +38,7 @@ test('a SIGKILLed executor started again adopts the running container; output re
   const fresh = record.updates.filter((update) => !update.duplicate).map((update) => stateName(update.status.state));
   assert.deepEqual(fresh, ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED'], 'no state repeated or lost');
   assert.equal(await containerExists(record.containerName), false);
+  assert.equal(existsSync(checkpoint), false, 'nothing is left to adopt once the container is gone');
 
   const stdoutLines = consecutive(sandboxFile(record, 'stdout'), 'line ');
   const stderrLines = consecutive(sandboxFile(record, 'stderr'), 'err ');
