@@ -14,16 +14,9 @@ engine_up() { docker -H "unix://$socket" version --format '{{.Server.Version}}' 
 need_packages=()
 command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 [ -x /usr/bin/busybox ] && /usr/bin/busybox --list >/dev/null 2>&1 || need_packages+=(busybox-static)
-if [ "${#need_packages[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing ${need_packages[*]} and not root: install them, or run this script as root"
-    exit 1
-  fi
-  log "installing ${need_packages[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
-fi
+# shellcheck source=install-packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/install-packages.sh"
+install_packages ${need_packages[@]+"${need_packages[@]}"}
 
 if ! engine_up; then
   if [ "$(id -u)" -ne 0 ]; then

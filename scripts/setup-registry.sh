@@ -33,16 +33,9 @@ answering() { [ -n "$(probe)" ]; }
 need_packages=()
 command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
-if [ "${#need_packages[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing ${need_packages[*]} and not root: install them, or run this script as root"
-    exit 1
-  fi
-  log "installing ${need_packages[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
-fi
+# shellcheck source=install-packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/install-packages.sh"
+install_packages ${need_packages[@]+"${need_packages[@]}"}
 
 if ! ours; then
   if answering; then

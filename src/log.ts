@@ -33,6 +33,10 @@ export function redact(text: string): string {
   return result;
 }
 
+// What the lines written below look like, so that they can be told apart from a container's
+// lines in the shared sandbox `stderr` file.
+export const DIAGNOSTIC_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z [IWE] executor: /;
+
 function write(level: LogLevel, message: string): void {
   if (RANK[level] < RANK[threshold]) return;
   sink(`${new Date().toISOString()} ${level[0]} ${component}: ${redact(message)}\n`);

@@ -17,7 +17,7 @@ import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
 import { readCheckpoint, removeCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { outputAlreadyWritten } from './output-resume.js';
-import { LongTimeout, timerMs } from '../timers.js';
+import { LongTimeout, settlesWithin, sleep } from '../timers.js';
 import { killGraceMs } from './kill-grace.js';
 import { TaskRunner } from './task-runner.js';
 
@@ -552,20 +552,5 @@ function permanentRefusal(status: number | undefined): boolean {
   return status >= 400 && status < 500 && status !== 404 && status !== 408 && status !== 429;
 }
 
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timerMs(ms));
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, timerMs(ms)));
-}
 
 export type { KillCause };

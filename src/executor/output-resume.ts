@@ -2,8 +2,7 @@
 // read from the files themselves (they are the truth after a crash): all of `stdout`, and the
 // bytes of `stderr` that are not this executor's own log lines.
 import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
-
-const DIAGNOSTIC_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z [IWE] executor: /;
+import { DIAGNOSTIC_LINE } from '../log.js';
 
 export interface WrittenOutput {
   readonly stdout: number;

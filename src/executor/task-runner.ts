@@ -16,7 +16,8 @@ import { errorMessage, log, registerSecret } from '../log.js';
 import { InvalidCheckError } from '../checks/check-definition.js';
 import { TaskChecks, type CheckListener } from '../checks/task-checks.js';
 import { killGraceMs } from './kill-grace.js';
-import { LongTimeout, timerMs } from '../timers.js';
+import { LongTimeout, settlesWithin, sleep, timerMs } from '../timers.js';
+import { signalName } from './signals.js';
 import { KillEscalation } from './kill-escalation.js';
 import { skipFirstBytes } from './skip-bytes.js';
 import { taskProblem } from './task-validation.js';
@@ -77,14 +78,10 @@ type OutputStream = AsyncIterable<Buffer> & { destroy(): void };
 // The agent's default MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD.
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
-function signalName(signal: string): string {
+// Docker's events give the signal as a number, or as the name it was asked for.
+function eventSignal(signal: string): string {
   const number = Number(signal);
-  const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 9: 'SIGKILL', 15: 'SIGTERM' };
-  return Number.isInteger(number) ? (names[number] ?? `signal ${number}`) : signal;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, timerMs(ms)));
+  return Number.isInteger(number) ? (signalName(number) ?? `signal ${number}`) : signal;
 }
 
 export class TaskRunner {
@@ -522,7 +519,7 @@ export class TaskRunner {
       const response = await this.docker.expect('GET', `/events?since=${this.startedAt}&until=${until}&filters=${filters}`);
       const events = response.body.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } });
       const signal = events[0]?.Actor?.Attributes?.signal;
-      return signal === undefined ? undefined : signalName(signal);
+      return signal === undefined ? undefined : eventSignal(signal);
     } catch (error) {
       log.warn(`Could not read the container's events: ${errorMessage(error)}`);
       return error instanceof DockerError && error.code !== 'ERR_DOCKER_TIMEOUT' && error.status === undefined ? DAEMON_AWAY : undefined;
@@ -583,13 +580,7 @@ export class TaskRunner {
   }
 
   private async drainOutput(output: Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), OUTPUT_DRAIN_TIMEOUT_MS);
-    });
-    const late = await Promise.race([output.then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (late) {
+    if (!(await settlesWithin(output, OUTPUT_DRAIN_TIMEOUT_MS))) {
       log.error(`The output stream of task ${this.taskId} did not end within ${OUTPUT_DRAIN_TIMEOUT_MS} ms of the container's exit; closing it`);
       this.outputStream?.destroy();
     }

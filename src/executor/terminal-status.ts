@@ -1,5 +1,6 @@
 // Decides the one terminal update of a task from how its container ended and why, if it was
 // killed. Pure, so that each outcome is a table test.
+import { signalName } from './signals.js';
 import { Reason, TaskState } from './task-states.js';
 
 export type KillCause = 'framework' | 'shutdown' | 'max-completion' | 'health-check' | 'agent-lost';
@@ -98,7 +99,7 @@ function killVerb(cause: KillCause): string {
 
 function describeExit(code: number): string {
   if (code > 128 && code < 160) {
-    const name = SIGNALS[code - 128];
+    const name = signalName(code - 128);
     return `exited with status ${code}${name ? ` (${name})` : ''}`;
   }
   return `exited with status ${code}`;
@@ -107,8 +108,3 @@ function describeExit(code: number): string {
 function formatGrace(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
-
-const SIGNALS: Record<number, string> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
-};

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containerSpec, type ContainerContext, type ContainerSpec } from '../../src/docker/container-spec.js';
-import { InvalidTaskError } from '../../src/docker/invalid-task-error.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
 
 import ContainerType = mesos.v1.ContainerInfo.Type;
@@ -56,15 +55,6 @@ function hostConfig(t: Task, context: Partial<ContainerContext> = {}): HostConfi
 function envOf(t: Task, context: Partial<ContainerContext> = {}): Record<string, string> {
   const env = spec(t, context).body.Env as string[];
   return Object.fromEntries(env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-}
-
-function invalidTask(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof InvalidTaskError, `expected an InvalidTaskError, got ${String(err)}`);
-    assert.equal(err.code, 'ERR_INVALID_TASK');
-    assert.match(err.message, pattern);
-    return true;
-  };
 }
 
 // The same task as the agent would deliver it: a generated instance carrying the proto2 defaults.
@@ -421,6 +411,7 @@ test('secret values appear only in Env, never in the rest of the body', () => {
 
 import Mode = mesos.v1.Volume.Mode;
 import SourceType = mesos.v1.Volume.Source.Type;
+import { invalidTask } from '../helpers/invalid-task.js';
 
 function docker(fields: Partial<mesos.v1.ContainerInfo.IDockerInfo>, container: Partial<mesos.v1.IContainerInfo> = {}): Partial<Task> {
   return { container: { type: ContainerType.DOCKER, ...container, docker: { image: 'busybox:latest', ...fields } } };

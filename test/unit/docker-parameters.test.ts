@@ -1,22 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dockerParameters, SUPPORTED_PARAMETERS, type ParameterSettings } from '../../src/docker/docker-parameters.js';
-import { InvalidTaskError } from '../../src/docker/invalid-task-error.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
+import { invalidTask } from '../helpers/invalid-task.js';
 
 type Pair = [key: string, value: string];
 
 function settings(...pairs: Pair[]): ParameterSettings {
   return dockerParameters(pairs.map(([key, value]) => ({ key, value })));
-}
-
-function invalidTask(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof InvalidTaskError, `expected an InvalidTaskError, got ${String(err)}`);
-    assert.equal(err.code, 'ERR_INVALID_TASK');
-    assert.match(err.message, pattern);
-    return true;
-  };
 }
 
 const MB = 1024 * 1024;

@@ -1,22 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidTaskError } from '../../src/docker/invalid-task-error.js';
 import { dockerPortMappings, exposeParameter, portSettings, publishParameter } from '../../src/docker/port-mappings.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
+import { invalidTask } from '../helpers/invalid-task.js';
 
 function ports(...ranges: Array<[number, number]>): mesos.v1.IResource {
   return { name: 'ports', type: mesos.v1.Value.Type.RANGES, ranges: { range: ranges.map(([begin, end]) => ({ begin, end })) } };
 }
 
 const CPUS: mesos.v1.IResource = { name: 'cpus', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 1 } };
-
-function invalidTask(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof InvalidTaskError, `expected an InvalidTaskError, got ${String(err)}`);
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 test('port mappings bind on all interfaces, protocol lower-cased, tcp by default', () => {
   const entries = dockerPortMappings(

@@ -1,25 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidTaskError } from '../../src/docker/invalid-task-error.js';
 import { containerVolumes, sandboxBind, volumeParameter } from '../../src/docker/volumes.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
 
 import Mode = mesos.v1.Volume.Mode;
 import SourceType = mesos.v1.Volume.Source.Type;
+import { invalidTask } from '../helpers/invalid-task.js';
 
 const SANDBOX = '/var/lib/mesos/slaves/a1/frameworks/f1/executors/t1/runs/c1';
 const MAPPED = '/mnt/mesos/sandbox';
 
 function volumes(list: mesos.v1.IVolume[], docker: Partial<mesos.v1.ContainerInfo.IDockerInfo> = {}) {
   return containerVolumes({ type: 1, docker: { image: 'busybox', ...docker }, volumes: list }, SANDBOX, MAPPED);
-}
-
-function invalidTask(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof InvalidTaskError, `expected an InvalidTaskError, got ${String(err)}`);
-    assert.match(err.message, pattern);
-    return true;
-  };
 }
 
 test('host_path volumes: absolute as given, relative under the sandbox; relative container paths under the mapped directory', () => {
