@@ -71,6 +71,11 @@ export function executorEnvironment(spec: LaunchSpec, sandbox: string): Record<s
   return { ...env, ...spec.extraEnv };
 }
 
+// Where this agent's executors keep their private state (checkpoints, locks).
+export function executorStateRoot(workDir: string): string {
+  return join(workDir, 'meta', 'docker-executor');
+}
+
 export function executorFlags(spec: LaunchSpec, sandbox: string): string[] {
   return [
     '--cgroups_enable_cfs=false',
@@ -86,6 +91,8 @@ export function executorFlags(spec: LaunchSpec, sandbox: string): string[] {
     '--quiet=false',
     `--sandbox_directory=${sandbox}`,
     '--stop_timeout=0ns',
+    // The operator's choice on a real agent; here, beside the sandboxes but outside all of them.
+    `--state_dir=${executorStateRoot(spec.workDir)}`,
     ...(spec.extraFlags ?? []),
   ];
 }

@@ -1,7 +1,8 @@
 // The executor's whole configuration, validated once at start: the agent's MESOS_* environment
 // contract plus every flag of the stock mesos-docker-executor (so it works as a drop-in).
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parseContainerDns } from '../docker/container-dns.js';
+import { DEFAULT_STATE_DIR } from '../state/state-directory.js';
 import { ConfigError } from './config-error.js';
 import { agentEndpoint, type AgentEndpoint } from './agent-endpoint.js';
 import { parseDuration } from './duration.js';
@@ -36,6 +37,8 @@ export interface ExecutorConfig {
   readonly dockerConfig: string | undefined;
   // Bound on every Docker Engine API call that is not a long-running wait.
   readonly dockerApiTimeoutMs: number;
+  // Root of the executor's private state (checkpoint, lock), out of every container's reach.
+  readonly stateDir: string;
   readonly loggingLevel: 'INFO' | 'WARNING' | 'ERROR';
   readonly quiet: boolean;
 }
@@ -53,6 +56,7 @@ export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
   { name: 'stop_timeout', kind: 'duration', help: 'Deprecated: raises the shutdown grace period when larger' },
   { name: 'docker_config', kind: 'string', help: 'Registry credentials: a path or file:// URI of a Docker config.json/.dockercfg (inline JSON also works, but shows in ps)' },
   { name: 'docker_api_timeout', kind: 'duration', help: 'Bound on each Docker Engine API call', default: '30secs' },
+  { name: 'state_dir', kind: 'string', help: 'Private directory (root-only) for the executor\'s checkpoint and lock, outside every sandbox', default: DEFAULT_STATE_DIR },
   { name: 'content_type', kind: 'string', help: 'Encoding spoken with the agent: protobuf or json', default: 'protobuf' },
   { name: 'help', kind: 'bool', help: 'Print this help and exit', default: 'false' },
   { name: 'quiet', kind: 'bool', help: 'Log only warnings and errors', default: 'false' },
@@ -106,6 +110,13 @@ function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): Exec
   if (!isAbsolute(sandboxDirectory)) {
     throw new ConfigError(`Invalid sandbox directory '${sandboxDirectory}': expected an absolute path`);
   }
+  const stateDir = flag('state_dir') ?? DEFAULT_STATE_DIR;
+  if (!isAbsolute(stateDir)) {
+    throw new ConfigError(`Invalid --state_dir '${stateDir}': expected an absolute path outside every sandbox, like ${DEFAULT_STATE_DIR}`);
+  }
+  if (isInside(stateDir, sandboxDirectory)) {
+    throw new ConfigError(`Invalid --state_dir '${stateDir}': it lies inside the sandbox ${sandboxDirectory}, which the container can write`);
+  }
   const container = flag('container');
   if (container !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(container)) {
     throw new ConfigError(`Invalid --container '${container}': expected a Docker container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`);
@@ -143,10 +154,16 @@ function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): Exec
     defaultContainerDns: containerDns(flag('default_container_dns')),
     cgroupsEnableCfs: boolFlag(flags, 'cgroups_enable_cfs', false),
     dockerConfig: flag('docker_config'),
+    stateDir,
     dockerApiTimeoutMs: positiveDuration('--docker_api_timeout', flag('docker_api_timeout') ?? '30secs'),
     loggingLevel: boolFlag(flags, 'quiet', false) && loggingLevel === 'INFO' ? 'WARNING' : loggingLevel,
     quiet: boolFlag(flags, 'quiet', false),
   };
+}
+
+function isInside(path: string, directory: string): boolean {
+  const normalized = (text: string): string => `${resolve(text).replace(/\/+$/, '')}/`;
+  return normalized(path).startsWith(normalized(directory));
 }
 
 function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {

@@ -65,3 +65,23 @@ function processStart(pid: number): string | undefined {
     return undefined;
   }
 }
+
+// The labels that say which task a container runs for. An executor adopts a container only when
+// every one of them that it knows matches: a name alone (or a checkpoint) proves nothing.
+const IDENTITY_LABELS = [
+  'org.apache.mesos.framework_id',
+  'org.apache.mesos.executor_id',
+  'org.apache.mesos.task_id',
+  'org.apache.mesos.agent_id',
+  'org.apache.mesos.container_id',
+  'org.apache.mesos.sandbox',
+] as const;
+
+// The first identity label that differs, or undefined when the container is this task's.
+export function identityMismatch(actual: Readonly<Record<string, string>> | null | undefined, expected: Readonly<Record<string, string>>): string | undefined {
+  for (const key of IDENTITY_LABELS) {
+    if (expected[key] === undefined) continue;
+    if (actual?.[key] !== expected[key]) return key;
+  }
+  return undefined;
+}

@@ -112,12 +112,18 @@ function volumeDriver(fromVolumes: string | undefined, fromParameter: string | u
   return driver !== undefined ? { VolumeDriver: driver } : {};
 }
 
+const RESERVED_LABEL_PREFIX = 'org.apache.mesos.';
+
 // The executor's labels identify the container (cleanup finds it by them): parameters add, never replace.
 function labels(own: Readonly<Record<string, string>>, fromParameters: ReadonlyMap<string, string>): Record<string, string> {
   const result: Record<string, string> = { ...own };
   for (const [key, value] of fromParameters) {
     if (Object.hasOwn(own, key)) {
       throw new InvalidTaskError(`The label parameter '${key}' would replace a label the executor sets on its containers: choose another key`);
+    }
+    // Ownership and identity labels are the executor's alone: a task must not claim another's.
+    if (key.startsWith(RESERVED_LABEL_PREFIX)) {
+      throw new InvalidTaskError(`The label parameter '${key}' uses the prefix ${RESERVED_LABEL_PREFIX}, which is reserved for the executor's own labels: choose another key`);
     }
     setEntry(result, key, value);
   }

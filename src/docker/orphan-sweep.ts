@@ -1,7 +1,9 @@
 // Stops and removes containers this project created whose owning executor is gone (crashed,
 // SIGKILLed, OOM-killed, or the machine rebooted). Run at every executor start and by
 // `node dist/agent.js sweep`.
-import { statSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
+import { CHECKPOINT_NAME } from '../executor/checkpoint.js';
+import { DEFAULT_STATE_DIR, executorStatePath } from '../state/state-directory.js';
 import { join } from 'node:path';
 import type { DockerEngine } from './engine.js';
 import { OWNER_LABELS, ownership, thisHost, type Host } from './container-owner.js';
@@ -15,14 +17,14 @@ export interface SweptContainer {
   readonly error?: string;
 }
 
-// A live executor touches its sandbox checkpoint every few seconds; a container whose executor
-// died less than this long ago is left for an executor started again to adopt.
+// A live executor touches its checkpoint (in its private state directory) every few seconds; a
+// container whose executor died less than this long ago is left for an executor started again to
+// adopt.
 export const DEFAULT_ADOPTION_WINDOW_MS = 30_000;
-export const CHECKPOINT_NAME = 'executor.checkpoint.json';
 
 export async function sweepOrphans(
   docker: DockerEngine,
-  options: { host?: Host; dryRun?: boolean; adoptionWindowMs?: number; spare?: (labels: Readonly<Record<string, string>>) => boolean } = {},
+  options: { host?: Host; dryRun?: boolean; adoptionWindowMs?: number; stateRoot?: string; spare?: (labels: Readonly<Record<string, string>>) => boolean } = {},
 ): Promise<SweptContainer[]> {
   const windowMs = options.adoptionWindowMs ?? DEFAULT_ADOPTION_WINDOW_MS;
   const filters = encodeURIComponent(JSON.stringify({ label: [OWNER_LABELS.pid] }));
@@ -34,7 +36,7 @@ export async function sweepOrphans(
   for (const container of containers) {
     const labels = container.Labels ?? {};
     if (ownership(labels, options.host ?? thisHost) !== 'gone' || options.spare?.(labels)) continue;
-    if (recentlyOwned(labels, windowMs)) continue;
+    if (recentlyOwned(labels, options.stateRoot ?? DEFAULT_STATE_DIR, windowMs)) continue;
     const name = (container.Names?.[0] ?? container.Id).replace(/^\//, '');
     if (options.dryRun) {
       swept.push({ id: container.Id, name, labels, removed: false });
@@ -53,11 +55,14 @@ export async function sweepOrphans(
   return swept;
 }
 
-function recentlyOwned(labels: Readonly<Record<string, string>>, windowMs: number): boolean {
-  const sandbox = labels['org.apache.mesos.sandbox'];
-  if (!sandbox || windowMs <= 0) return false;
+function recentlyOwned(labels: Readonly<Record<string, string>>, stateRoot: string, windowMs: number): boolean {
+  const sandboxDirectory = labels['org.apache.mesos.sandbox'];
+  const frameworkId = labels['org.apache.mesos.framework_id'];
+  const executorId = labels['org.apache.mesos.executor_id'];
+  if (!sandboxDirectory || !frameworkId || !executorId || windowMs <= 0) return false;
+  const directory = executorStatePath(stateRoot, { frameworkId, executorId, sandboxDirectory });
   try {
-    return Date.now() - statSync(join(sandbox, CHECKPOINT_NAME)).mtimeMs < windowMs;
+    return Date.now() - lstatSync(join(directory, CHECKPOINT_NAME)).mtimeMs < windowMs;
   } catch {
     return false;
   }

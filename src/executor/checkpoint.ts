@@ -1,14 +1,19 @@
-// The executor's checkpoint in the sandbox: enough for an executor started again for the same
-// executor and sandbox (after a crash, or an OOM kill of the executor itself) to adopt the
-// running container and carry on. Private (0600), written atomically, and free of secrets.
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+// The executor's checkpoint, in its private state directory (never the sandbox, which the
+// container can write): enough for an executor started again for the same executor and sandbox
+// (after a crash, or an OOM kill of the executor itself) to adopt the running container and carry
+// on. Private (0600), written atomically, and free of secret values.
+import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeMessage, encodeMessage } from '../protocol/codec.js';
 import type { mesos } from '../proto/generated/mesos.js';
+import { readPrivateFile, writePrivateFile } from '../state/private-file.js';
+import { withoutSecretValues } from './secret-free-task.js';
 import type { Update } from './update-ledger.js';
 
-import { CHECKPOINT_NAME } from '../docker/orphan-sweep.js';
-const VERSION = 1;
+export const CHECKPOINT_NAME = 'checkpoint.json';
+const VERSION = 2;
+// Far above what a bounded update ledger writes; a bigger file is not ours.
+const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 export interface Checkpoint {
   readonly executorId: string;
@@ -28,12 +33,11 @@ export class CheckpointError extends Error {
   readonly code = 'ERR_CHECKPOINT';
 }
 
-export function checkpointPath(sandbox: string): string {
-  return join(sandbox, CHECKPOINT_NAME);
+export function checkpointPath(stateDirectory: string): string {
+  return join(stateDirectory, CHECKPOINT_NAME);
 }
 
-export function writeCheckpoint(sandbox: string, checkpoint: Checkpoint): void {
-  const path = checkpointPath(sandbox);
+export function writeCheckpoint(stateDirectory: string, checkpoint: Checkpoint): void {
   const body = {
     version: VERSION,
     executor_id: checkpoint.executorId,
@@ -41,26 +45,25 @@ export function writeCheckpoint(sandbox: string, checkpoint: Checkpoint): void {
     pid: checkpoint.pid,
     container_name: checkpoint.containerName,
     container_id: checkpoint.containerId,
-    task: checkpoint.task ? encodeMessage('mesos.v1.TaskInfo', withoutSecrets(checkpoint.task) as mesos.v1.TaskInfo.$Properties, 'application/x-protobuf').toString('base64') : undefined,
+    task: checkpoint.task ? encodeMessage('mesos.v1.TaskInfo', withoutSecretValues(checkpoint.task) as mesos.v1.TaskInfo.$Properties, 'application/x-protobuf').toString('base64') : undefined,
     unacknowledged: checkpoint.unacknowledged.map((update) => encodeMessage('mesos.v1.executor.Call.Update', update, 'application/x-protobuf').toString('base64')),
     acknowledged_tasks: checkpoint.acknowledgedTasks,
     terminal_reported: checkpoint.terminalReported,
     last_state: checkpoint.lastState,
   };
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(body), { mode: 0o600 });
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
+  writePrivateFile(stateDirectory, CHECKPOINT_NAME, JSON.stringify(body));
 }
 
-export function readCheckpoint(sandbox: string): Checkpoint | undefined {
-  const path = checkpointPath(sandbox);
-  if (!existsSync(path)) return undefined;
+export function readCheckpoint(stateDirectory: string): Checkpoint | undefined {
+  const path = checkpointPath(stateDirectory);
   let body: Record<string, unknown>;
   try {
-    body = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const bytes = readPrivateFile(stateDirectory, CHECKPOINT_NAME, MAX_CHECKPOINT_BYTES);
+    if (bytes === undefined) return undefined;
+    body = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new CheckpointError(`Checkpoint ${path} is unreadable: ${(error as Error).message}`);
+    // The reason, never the file's bytes.
+    throw new CheckpointError(`Checkpoint ${path} is unreadable: ${error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message}`);
   }
   if (body.version !== VERSION || typeof body.executor_id !== 'string' || typeof body.framework_id !== 'string') {
     throw new CheckpointError(`Checkpoint ${path} is not a version ${VERSION} executor checkpoint`);
@@ -86,30 +89,11 @@ export function readCheckpoint(sandbox: string): Checkpoint | undefined {
 }
 
 // Marks the checkpoint's owner as alive (its age tells the orphan sweep how long ago it died).
-export function touchCheckpoint(sandbox: string): void {
+export function touchCheckpoint(stateDirectory: string): void {
   const now = new Date();
   try {
-    utimesSync(checkpointPath(sandbox), now, now);
+    utimesSync(checkpointPath(stateDirectory), now, now);
   } catch {
     // Not written yet.
   }
-}
-
-export function removeCheckpoint(sandbox: string): void {
-  rmSync(checkpointPath(sandbox), { force: true });
-}
-
-// The TaskInfo as checkpointed: values of SECRET environment variables dropped.
-function withoutSecrets(task: mesos.v1.ITaskInfo): mesos.v1.ITaskInfo {
-  const variables = task.command?.environment?.variables;
-  if (!variables?.some((variable) => variable.type === 2)) return task;
-  return {
-    ...task,
-    command: {
-      ...task.command,
-      environment: {
-        variables: variables.map((variable) => (variable.type === 2 ? { name: variable.name, type: 2, secret: { type: 2, value: { data: Buffer.alloc(0) } } } : variable)),
-      },
-    },
-  };
 }

@@ -15,7 +15,9 @@ import { ownerLabels } from '../docker/container-owner.js';
 import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
-import { readCheckpoint, removeCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { readCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { removeStateDirectory } from '../state/state-directory.js';
+import { checkNeedsSecrets } from './secret-free-task.js';
 import { outputAlreadyWritten } from './output-resume.js';
 import { LongTimeout, settlesWithin, sleep } from '../timers.js';
 import { killGraceMs } from './kill-grace.js';
@@ -48,6 +50,8 @@ export interface ExecutorDeps {
   readonly docker: DockerEngine;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  // This executor's private state directory (checkpoint), out of the container's reach.
+  readonly stateDirectory: string;
 }
 
 type Phase = 'registering' | 'subscribed' | 'disconnected' | 'stopping';
@@ -99,7 +103,7 @@ export class Executor {
     }, this.config.registrationTimeoutMs);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
     this.heartbeatTimer.unref();
-    this.livenessTimer = setInterval(() => touchCheckpoint(this.config.sandboxDirectory), CHECKPOINT_TOUCH_MS);
+    this.livenessTimer = setInterval(() => touchCheckpoint(this.deps.stateDirectory), CHECKPOINT_TOUCH_MS);
     this.livenessTimer.unref();
     void this.subscriptionLoop();
     return this.exited;
@@ -288,7 +292,7 @@ export class Executor {
   private restore(): void {
     let checkpoint: Checkpoint | undefined;
     try {
-      checkpoint = readCheckpoint(this.config.sandboxDirectory);
+      checkpoint = readCheckpoint(this.deps.stateDirectory);
     } catch (error) {
       log.error(`${errorMessage(error)}; starting afresh`);
       return;
@@ -298,7 +302,7 @@ export class Executor {
       log.warn(`Ignoring the checkpoint of executor ${checkpoint.executorId} of framework ${checkpoint.frameworkId} in this sandbox`);
       return;
     }
-    const task = checkpoint.task;
+    const task = checkpoint.task ? withoutBlindChecks(checkpoint.task) : undefined;
     const taskId = task?.task_id?.value;
     log.warn(`Restarted: taking over from executor pid ${checkpoint.pid}${taskId ? ` task ${taskId}` : ''} with ${checkpoint.unacknowledged.length} unacknowledged update(s)`);
     for (const update of checkpoint.unacknowledged) this.ledger.add(update);
@@ -490,7 +494,11 @@ export class Executor {
       log.error(`The container of task ${runner.taskId} was not confirmed removed before exit`);
     } else if (runner) {
       // The container is gone: nothing is left to adopt.
-      removeCheckpoint(this.config.sandboxDirectory);
+      try {
+        removeStateDirectory(this.deps.stateDirectory);
+      } catch (error) {
+        log.warn(`Could not remove the executor's state directory: ${errorMessage(error)}`);
+      }
     }
     this.connection.close();
     this.deps.docker.close();
@@ -502,7 +510,7 @@ export class Executor {
     const runner = this.runner;
     if (!runner) return;
     try {
-      writeCheckpoint(this.config.sandboxDirectory, {
+      writeCheckpoint(this.deps.stateDirectory, {
         executorId: this.config.executorId,
         frameworkId: this.config.frameworkId,
         pid: process.pid,
@@ -538,6 +546,20 @@ export class Executor {
       ...ownerLabels(),
     };
   }
+}
+
+// A check whose command needs a SECRET value cannot run from the checkpointed TaskInfo (which
+// holds no secret value): an executor started again runs the task without it rather than
+// running it with empty secrets and killing a healthy task.
+function withoutBlindChecks(task: mesos.v1.ITaskInfo): mesos.v1.ITaskInfo {
+  const health = task.health_check?.command;
+  const check = task.check?.command?.command;
+  const dropHealth = checkNeedsSecrets(health);
+  const dropCheck = checkNeedsSecrets(check);
+  if (!dropHealth && !dropCheck) return task;
+  log.warn(`After the restart, the task's ${[dropHealth && 'health check', dropCheck && 'check'].filter(Boolean).join(' and ')} cannot run: SECRET values are never kept on disk`);
+  const { health_check: healthCheck, check: generalCheck, ...rest } = task;
+  return { ...rest, ...(dropHealth ? {} : { health_check: healthCheck }), ...(dropCheck ? {} : { check: generalCheck }) };
 }
 
 // Names of the task's SECRET environment variables, whose values never leave in a status.

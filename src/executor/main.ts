@@ -4,9 +4,11 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { ConfigError } from '../config/config-error.js';
-import { executorHelp, loadExecutorConfig } from '../config/executor-config.js';
+import { executorHelp, loadExecutorConfig, type ExecutorConfig } from '../config/executor-config.js';
 import { DockerEngine } from '../docker/engine.js';
 import { sweepOrphans } from '../docker/orphan-sweep.js';
+import { acquireExecutorLock, ExecutorLockError, type ExecutorLock } from '../state/executor-lock.js';
+import { prepareStateDirectory, StateDirectoryError } from '../state/state-directory.js';
 import { configureLog, errorMessage, log, registerSecret } from '../log.js';
 import { AgentConnection } from './agent-connection.js';
 import { Executor } from './executor.js';
@@ -35,6 +37,14 @@ async function main(): Promise<number> {
   }
   const config = parsed.config;
   configureLog({ level: config.loggingLevel });
+  let state: { directory: string; lock: ExecutorLock };
+  try {
+    state = await claimState(config);
+  } catch (error) {
+    if (!(error instanceof StateDirectoryError || error instanceof ExecutorLockError)) throw error;
+    process.stderr.write(`mesos-docker-executor: ${error.message}\n`);
+    return 1;
+  }
 
   const stdout = outputSink(1);
   const stderr = new SharedStderr(outputSink(2));
@@ -42,21 +52,36 @@ async function main(): Promise<number> {
   const docker = new DockerEngine(config.dockerSocket, { timeoutMs: config.dockerApiTimeoutMs });
   // Containers left by executors that died are removed; this one's task does not wait for it.
   // Its own sandbox's container is spared: that one is this executor's to adopt or remove.
-  sweepOrphans(docker, { spare: (labels) => labels['org.apache.mesos.sandbox'] === config.sandboxDirectory }).catch((error) => log.warn(`Orphan sweep skipped: ${errorMessage(error)}`));
+  sweepOrphans(docker, { stateRoot: config.stateDir, spare: (labels) => labels['org.apache.mesos.sandbox'] === config.sandboxDirectory }).catch((error) => log.warn(`Orphan sweep skipped: ${errorMessage(error)}`));
   const executor = new Executor({
     config,
     connection: new AgentConnection({ endpoint: config.agent, contentType: config.contentType, authToken: config.authToken }),
     docker,
     stdout,
     stderr,
+    stateDirectory: state.directory,
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => executor.terminate(signal));
   }
   const code = await executor.run();
+  state.lock.release();
   stderr.end();
   await Promise.all([flush(stdout), flush(stderr)]);
   return code;
+}
+
+// This executor's private state directory, and the lock that makes it the only executor of its
+// sandbox (a second one, started by mistake or by a race, would adopt and report twice).
+async function claimState(config: ExecutorConfig): Promise<{ directory: string; lock: ExecutorLock }> {
+  const directory = prepareStateDirectory(config.stateDir, config);
+  try {
+    const lock = await acquireExecutorLock(directory, `executor ${config.executorId} of framework ${config.frameworkId} (sandbox ${config.sandboxDirectory})`);
+    return { directory, lock };
+  } catch (error) {
+    if (error instanceof ExecutorLockError) throw error;
+    throw new StateDirectoryError(`Cannot use the state directory ${directory}: ${errorMessage(error)}`);
+  }
 }
 
 async function flush(stream: Writable): Promise<void> {

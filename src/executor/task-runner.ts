@@ -11,6 +11,7 @@ import type { DockerEngine, WaitResult } from '../docker/engine.js';
 import { ensureImage, ImagePullError } from '../docker/image-pull.js';
 import { parseImageReference } from '../docker/image-reference.js';
 import { demuxOutput } from '../docker/output-demux.js';
+import { identityMismatch } from '../docker/container-owner.js';
 import { loadRegistryAuth, RegistryAuthError } from '../docker/registry-auth.js';
 import { errorMessage, log, registerSecret } from '../log.js';
 import { InvalidCheckError } from '../checks/check-definition.js';
@@ -298,7 +299,13 @@ export class TaskRunner {
   // sandbox files hold, and follow it as if this executor had started it.
   private async adoptContainer(adoption: Adoption): Promise<void> {
     const name = this.options.context.containerName;
-    const found = await this.inspectContainer(name);
+    let found = await this.inspectContainer(name);
+    const foreign = found && identityMismatch(found.parsed.Config?.Labels, this.options.context.labels);
+    if (foreign) {
+      // Not ours: never followed, exec'd into, reported on or removed.
+      log.error(`Container ${name} does not carry this task's owner labels (${foreign} differs); it is left alone`);
+      found = undefined;
+    }
     if (adoption.terminalReported) {
       this.containerId = found?.parsed.Id;
       this.phaseValue = 'terminated';
@@ -308,7 +315,9 @@ export class TaskRunner {
       this.finish({
         state: TaskState.TASK_FAILED,
         reason: Reason.REASON_EXECUTOR_TERMINATED,
-        message: `The executor restarted and container ${name} is gone: it was removed while no executor watched it`,
+        message: foreign
+          ? `The executor restarted and container ${name} is not this task's (its owner labels differ): it was not adopted`
+          : `The executor restarted and container ${name} is gone: it was removed while no executor watched it`,
       });
       return;
     }

@@ -63,3 +63,33 @@ test('no checkpoint reads as undefined; a corrupt one is a clear error', () => {
   writeFileSync(checkpointPath(sandbox), JSON.stringify({ version: 1, executor_id: 'e', framework_id: 'f', unacknowledged: ['!!!'] }));
   assert.throws(() => readCheckpoint(sandbox), CheckpointError);
 });
+
+test('no Secret value from anywhere in the TaskInfo reaches the checkpoint file', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'checkpoint-'));
+  const secret = (text: string) => ({ type: 2, value: { data: Buffer.from(text) } });
+  const env = (text: string) => ({ variables: [{ name: 'S', type: 2, secret: secret(text) }] });
+  const task = {
+    ...sample().task,
+    data: Buffer.from('framework-data-secret'),
+    command: { value: 'true', environment: env('command-env-secret') },
+    health_check: { type: 1, command: { value: 'true', environment: env('health-env-secret') } },
+    check: { type: 1, command: { command: { value: 'true', environment: env('check-env-secret') } } },
+    container: {
+      type: 1,
+      docker: { image: 'busybox' },
+      volumes: [
+        { container_path: '/s', mode: 2, source: { type: 4, secret: secret('volume-secret') } },
+        { container_path: '/c', mode: 2, source: { type: 6, csi_volume: { plugin_name: 'p', static_provisioning: { volume_id: 'v', volume_capability: { mount: {}, access_mode: { mode: 1 } }, node_stage_secrets: { k: secret('csi-stage-secret') }, node_publish_secrets: { k: secret('csi-publish-secret') } } } } },
+      ],
+    },
+  };
+  writeCheckpoint(directory, { ...sample(), task: task as never });
+  const text = readFileSync(checkpointPath(directory), 'latin1');
+  const decoded = Buffer.from(JSON.parse(text).task, 'base64').toString('latin1');
+  for (const value of ['framework-data-secret', 'command-env-secret', 'health-env-secret', 'check-env-secret', 'volume-secret', 'csi-stage-secret', 'csi-publish-secret']) {
+    assert.ok(!text.includes(value) && !decoded.includes(value) && !text.includes(Buffer.from(value).toString('base64')), value);
+  }
+  const read = readCheckpoint(directory)!;
+  assert.equal(read.task?.health_check?.command?.environment?.variables?.[0]?.name, 'S', 'the variable stays, without its value');
+  assert.equal(read.task?.container?.volumes?.length, 2);
+});

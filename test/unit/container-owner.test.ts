@@ -27,3 +27,24 @@ test('ownership of a container from its labels', () => {
   ];
   for (const [name, input, expected] of cases) assert.equal(ownership(input, host), expected, name);
 });
+
+test('a container is adopted only when every identity label the executor knows matches', async () => {
+  const { identityMismatch } = await import('../../src/docker/container-owner.js');
+  const expected = {
+    'org.apache.mesos.framework_id': 'f1',
+    'org.apache.mesos.executor_id': 'e1',
+    'org.apache.mesos.task_id': 't1',
+    'org.apache.mesos.container_id': 'c1',
+    'org.apache.mesos.sandbox': '/sandbox',
+    'org.apache.mesos.executor_pid': '42',
+  };
+  const same = { ...expected, 'org.apache.mesos.executor_pid': '7', other: 'x' };
+  assert.equal(identityMismatch(same, expected), undefined, 'the owner pid may differ: it is the predecessor');
+  assert.equal(identityMismatch({ ...same, 'org.apache.mesos.task_id': 't2' }, expected), 'org.apache.mesos.task_id');
+  assert.equal(identityMismatch({ ...same, 'org.apache.mesos.sandbox': '/other' }, expected), 'org.apache.mesos.sandbox');
+  const { 'org.apache.mesos.container_id': _dropped, ...withoutContainer } = same;
+  assert.equal(identityMismatch(withoutContainer, expected), 'org.apache.mesos.container_id');
+  assert.equal(identityMismatch(undefined, expected), 'org.apache.mesos.framework_id');
+  assert.equal(identityMismatch({}, expected), 'org.apache.mesos.framework_id');
+  assert.equal(identityMismatch(same, { ...expected, 'org.apache.mesos.agent_id': 'a1' }), 'org.apache.mesos.agent_id');
+});

@@ -646,6 +646,16 @@ test('a label parameter cannot replace a label the executor sets', () => {
   );
 });
 
+test('a label parameter cannot claim an ownership label the executor did not set (another task\'s identity)', () => {
+  for (const key of ['org.apache.mesos.container_id', 'org.apache.mesos.agent_id', 'org.apache.mesos.executor_pid', 'org.apache.mesos.anything']) {
+    assert.throws(
+      () => spec(withParameters([['label', `${key}=forged`]]), { labels: { 'org.apache.mesos.framework_id': 'fw' } }),
+      invalidTask(new RegExp(`label parameter '${key.replace(/\./g, '\\.')}' uses the prefix org\\.apache\\.mesos\\., which is reserved`)),
+      key,
+    );
+  }
+});
+
 test('resource parameters replace what Mesos derives, as a later docker run flag does', () => {
   const t = withParameters([['memory', '1g'], ['memory-reservation', '512m'], ['cpu-shares', '100'], ['cpu-quota', '50000'], ['oom-score-adj', '10']]);
   t.resources = [scalar('cpus', 1), scalar('mem', 128)];

@@ -164,6 +164,7 @@ test('the stock agent command line and a minimal environment give the right type
     cgroupsEnableCfs: false,
     dockerConfig: undefined,
     dockerApiTimeoutMs: 30_000,
+    stateDir: '/var/lib/mesos-docker-executor',
     loggingLevel: 'INFO',
     quiet: false,
   } satisfies ExecutorConfig);
@@ -210,8 +211,8 @@ test('--help returns help, before the environment is checked', () => {
   for (const argv of [['--help'], ['--help=true'], ['--container=x', '--help']]) {
     assert.deepEqual(loadExecutorConfig(argv, {}, '/'), { help: true }, argv.join(' '));
   }
-  assert.equal(loadExecutorConfig(['--help=false'], ENV, '/').help, false);
-  assert.equal(loadExecutorConfig(['--no-help'], ENV, '/').help, false);
+  assert.equal(loadExecutorConfig(['--help=false'], ENV, '/tmp/cwd').help, false);
+  assert.equal(loadExecutorConfig(['--no-help'], ENV, '/tmp/cwd').help, false);
 });
 
 test('MESOS_CHECKPOINT=1 turns checkpointing on with the default recovery timeout and backoff', () => {
@@ -300,6 +301,10 @@ test('bad values are errors naming the flag or variable and the value', () => {
     [['--default_container_dns={oops'], ENV, /^Failed to parse --default_container_dns: /],
     [['--unknown_flag=1'], ENV, /Unknown flag '--unknown_flag'/],
     [['--docker=a', '--docker=b'], ENV, /Flag '--docker' was given more than once/],
+    [['--state_dir=relative/state'], ENV, /^Invalid --state_dir 'relative\/state': expected an absolute path/],
+    [['--state_dir=/tmp/cwd/state'], ENV, /^Invalid --state_dir '\/tmp\/cwd\/state': it lies inside the sandbox \/tmp\/cwd/],
+    [['--state_dir=/tmp/cwd'], ENV, /it lies inside the sandbox/],
+    [['--state_dir=/tmp/other/../cwd/x/'], ENV, /it lies inside the sandbox/],
   ];
   for (const [argv, env, pattern] of cases) {
     assert.throws(() => load(argv, env), configError(pattern), `${argv.join(' ')} ${JSON.stringify(env)}`);
