@@ -8,6 +8,8 @@ import { LocalAgent, type ExecutorRecord, type LocalAgentOptions, type ReceivedU
 import { DockerEngine } from '../../src/docker/engine.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
 import { stateName } from '../../src/executor/task-states.js';
+import { executorStateRoot } from '../../src/agent/launcher.js';
+import { executorStatePath } from '../../src/state/state-directory.js';
 
 export const EXECUTOR_PATH = resolve(import.meta.dirname, '../../dist/executor.js');
 export const BUSYBOX = 'mesos-executor-test/busybox:latest';
@@ -136,4 +138,13 @@ export function allCommandLines(): string[] {
     }
   }
   return lines;
+}
+
+// The executor's private state directory (checkpoint, lock) for a launched task.
+export function stateDirectoryOf(record: ExecutorRecord): string {
+  return executorStatePath(executorStateRoot(record.spec.workDir), {
+    frameworkId: record.frameworkId,
+    executorId: record.executorId,
+    sandboxDirectory: record.sandbox,
+  });
 }

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stateName } from '../../src/executor/task-states.js';
-import { containerExists, exitCode, sandboxFile, shellTask, sleep, startAgent, terminal } from '../helpers/harness.js';
+import { containerExists, exitCode, sandboxFile, shellTask, sleep, startAgent, stateDirectoryOf, terminal } from '../helpers/harness.js';
 
 const COUNTER = "trap 'echo TERM >&2; exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; echo \"err $i\" >&2; sleep 0.05; done";
 
@@ -21,8 +21,10 @@ test('a SIGKILLed executor started again adopts the running container; output re
   const record = agent.launch(shellTask(COUNTER));
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
   await sleep(800);
-  const checkpoint = join(record.sandbox, 'executor.checkpoint.json');
+  const checkpoint = join(stateDirectoryOf(record), 'checkpoint.json');
   assert.equal(statSync(checkpoint).mode & 0o777, 0o600, 'the checkpoint is private');
+  assert.equal(statSync(stateDirectoryOf(record)).mode & 0o777, 0o700, 'in a private directory');
+  assert.equal(existsSync(join(record.sandbox, 'executor.checkpoint.json')), false, 'nothing of the executor\'s state is in the sandbox');
 
   record.process.kill('SIGKILL');
   await exitCode(record);
@@ -38,7 +40,7 @@ test('a SIGKILLed executor started again adopts the running container; output re
   const fresh = record.updates.filter((update) => !update.duplicate).map((update) => stateName(update.status.state));
   assert.deepEqual(fresh, ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED'], 'no state repeated or lost');
   assert.equal(await containerExists(record.containerName), false);
-  assert.equal(existsSync(checkpoint), false, 'nothing is left to adopt once the container is gone');
+  assert.equal(existsSync(stateDirectoryOf(record)), false, 'nothing is left to adopt once the container is gone');
 
   const stdoutLines = consecutive(sandboxFile(record, 'stdout'), 'line ');
   const stderrLines = consecutive(sandboxFile(record, 'stderr'), 'err ');
