@@ -270,6 +270,7 @@ export class Executor {
         hostMemoryBytes: totalmem(),
       },
       dockerConfig: this.config.dockerConfig,
+      policy: this.config.policy,
       shutdownGracePeriodMs: this.config.shutdownGracePeriodMs,
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
