@@ -2,6 +2,7 @@
 // validateHealthCheck and validateCheckInfo) into plain definitions with times in milliseconds.
 // Pure: every bad definition is a table test, and a bad one fails the launch instead of the executor.
 import type { mesos } from '../proto/generated/mesos.js';
+import { flooredInterval } from './check-interval.js';
 
 export type CheckType = 'COMMAND' | 'HTTP' | 'TCP';
 
@@ -15,7 +16,7 @@ export type ProbeDefinition =
 
 export interface CheckTiming {
   readonly delayMs: number;
-  // Between the end of one attempt and the start of the next.
+  // Between the end of one attempt and the start of the next; at least MIN_CHECK_INTERVAL_MS.
   readonly intervalMs: number;
   // 0 means no timeout.
   readonly timeoutMs: number;
@@ -179,7 +180,7 @@ function timing(
 ): CheckTiming {
   return {
     delayMs: seconds(check.delay_seconds, 15, `${field}.delay_seconds`),
-    intervalMs: seconds(check.interval_seconds, 10, `${field}.interval_seconds`),
+    intervalMs: flooredInterval(seconds(check.interval_seconds, 10, `${field}.interval_seconds`)),
     timeoutMs: seconds(check.timeout_seconds, 20, `${field}.timeout_seconds`),
   };
 }

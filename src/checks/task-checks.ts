@@ -13,6 +13,7 @@ import {
   type HealthCheckDefinition,
   type ProbeDefinition,
 } from './check-definition.js';
+import { noteIntervalFloor } from './check-interval.js';
 import { CheckScheduler } from './check-scheduler.js';
 import { checkStatusAfter, emptyCheckStatus, sameCheckStatus, type CheckStatus } from './check-status.js';
 import { commandProbe } from './command-probe.js';
@@ -52,6 +53,8 @@ export class TaskChecks {
     this.health = task.health_check ? healthCheckDefinition(task.health_check) : undefined;
     this.check = task.check ? checkDefinition(task.check) : undefined;
     if (this.check) this.checkStatus = emptyCheckStatus(this.check.probe.type);
+    noteIntervalFloor('health_check', task.health_check?.interval_seconds);
+    noteIntervalFloor('check', task.check?.interval_seconds);
     for (const probe of [this.health?.probe, this.check?.probe]) {
       if (probe?.type === 'COMMAND') probe.secrets.forEach(registerSecret);
     }

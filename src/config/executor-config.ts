@@ -7,6 +7,8 @@ import { ConfigError } from './config-error.js';
 import { agentEndpoint, type AgentEndpoint } from './agent-endpoint.js';
 import { parseDuration } from './duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec, type RawFlags } from './flags.js';
+import { FLAGS_FILE_FLAG, withFlagsFile } from './flags-file.js';
+import { parsePolicy, POLICY_FLAGS, type ContainerPolicy } from './policy-flags.js';
 
 export type ContentType = 'application/json' | 'application/x-protobuf';
 
@@ -41,6 +43,8 @@ export interface ExecutorConfig {
   readonly stateDir: string;
   readonly loggingLevel: 'INFO' | 'WARNING' | 'ERROR';
   readonly quiet: boolean;
+  // Operator policy: what a task's ContainerInfo may ask of the host.
+  readonly policy: ContainerPolicy;
 }
 
 export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
@@ -65,6 +69,8 @@ export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
   { name: 'logbufsecs', kind: 'int', help: 'Accepted for compatibility', default: '0' },
   { name: 'initialize_driver_logging', kind: 'bool', help: 'Accepted for compatibility', default: 'true' },
   { name: 'external_log_file', kind: 'string', help: 'Accepted for compatibility' },
+  FLAGS_FILE_FLAG,
+  ...POLICY_FLAGS,
 ];
 
 export const EXECUTOR_USAGE = 'Usage: node dist/executor.js [--name=value ...]\n\n'
@@ -83,7 +89,7 @@ export type ParsedArgs = { help: true } | { help: false; config: ExecutorConfig 
 export function loadExecutorConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): ParsedArgs {
   const flags = parseFlags(argv, EXECUTOR_FLAGS);
   if (flags.has('help') && parseBool('--help', flags.get('help')!)) return { help: true };
-  return { help: false, config: buildConfig(flags, env, cwd) };
+  return { help: false, config: buildConfig(withFlagsFile(flags, EXECUTOR_FLAGS), env, cwd) };
 }
 
 function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): ExecutorConfig {
@@ -158,6 +164,7 @@ function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): Exec
     dockerApiTimeoutMs: positiveDuration('--docker_api_timeout', flag('docker_api_timeout') ?? '30secs'),
     loggingLevel: boolFlag(flags, 'quiet', false) && loggingLevel === 'INFO' ? 'WARNING' : loggingLevel,
     quiet: boolFlag(flags, 'quiet', false),
+    policy: parsePolicy(flags),
   };
 }
 

@@ -228,6 +228,11 @@ const REFUSED: Record<string, string> = {
 
 export const SUPPORTED_PARAMETERS: readonly string[] = [...Object.keys(HANDLERS), ...Object.keys(ALIASES)].sort();
 
+// The option a parameter key sets (`v` is `volume`), so that a policy names each option once.
+export function parameterOption(key: string): string {
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key]! : key;
+}
+
 export function dockerParameters(parameters: readonly mesos.v1.IParameter[] | null | undefined): ParameterSettings {
   const draft: Draft = {
     network: undefined,

@@ -274,6 +274,7 @@ export class Executor {
         hostMemoryBytes: totalmem(),
       },
       dockerConfig: this.config.dockerConfig,
+      policy: this.config.policy,
       shutdownGracePeriodMs: this.config.shutdownGracePeriodMs,
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
@@ -364,7 +365,8 @@ export class Executor {
       ...(fields.data ? { data: Buffer.from(redact(scrubInspectData(fields.data, secretVariableNames(this.tasks.get(taskId))))) } : {}),
     });
     const update: Update = { status };
-    this.ledger.add(update);
+    // Coalesced: the task's latest pending update says the same, so nothing is persisted or sent.
+    if (!this.ledger.add(update)) return;
     if (isTerminalState(fields.state)) this.terminalTasks.add(taskId);
     if (taskId === this.runner?.taskId) this.lastState = fields.state;
     this.persist();

@@ -5,6 +5,9 @@ import type { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { mesos } from '../proto/generated/mesos.js';
 import { containerSpec, type ContainerContext } from '../docker/container-spec.js';
+import { policyViolation } from '../docker/container-policy.js';
+import { realHostPath } from '../docker/real-host-path.js';
+import type { ContainerPolicy } from '../config/policy-flags.js';
 import { containerAddresses, hasStarted, stopSignal, type ContainerInspect } from '../docker/container-inspect.js';
 import { DockerError } from '../docker/docker-error.js';
 import type { DockerEngine, WaitResult } from '../docker/engine.js';
@@ -41,6 +44,8 @@ export interface TaskRunnerOptions {
   readonly shutdownGracePeriodMs?: number;
   // Take over the container an earlier executor of this sandbox started, instead of creating one.
   readonly adopt?: Adoption;
+  // Operator policy (--allow_privileged and friends); none means the stock executor's parity.
+  readonly policy?: ContainerPolicy;
   report(fields: StatusFields): void;
 }
 
@@ -208,6 +213,11 @@ export class TaskRunner {
     spec.secrets.forEach(registerSecret);
     if (invalidChecks) {
       this.finish({ state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message: `Invalid check definition: ${invalidChecks}` });
+      return;
+    }
+    const refusal = this.options.policy && policyViolation(this.task, spec.body, this.options.policy, this.options.context.sandboxDirectory, realHostPath);
+    if (refusal) {
+      this.finish({ state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message: refusal });
       return;
     }
 

@@ -175,7 +175,8 @@ describe('health checks and checks', { concurrency: 4 }, () => {
 
   it('a general check reports each change of its result, and every update carries check_status', async (t) => {
     const agent = await startAgent(t);
-    const record = agent.launch(shellTask(`touch /tmp/ok; sleep 1.5; rm /tmp/ok; sleep 1.5; touch /tmp/slow; ${UNTIL_TERM}`, {
+    // Each phase lasts 2.5 s: at least two attempts at the 1 s floor between check attempts.
+    const record = agent.launch(shellTask(`touch /tmp/ok; sleep 2.5; rm /tmp/ok; sleep 2.5; touch /tmp/slow; ${UNTIL_TERM}`, {
       check: {
         type: 'COMMAND',
         command: { command: { value: 'if [ -f /tmp/slow ]; then sleep 30; fi; test -f /tmp/ok' } },

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDefinition, describeProbe, healthCheckDefinition, InvalidCheckError } from '../../src/checks/check-definition.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
+import { MIN_CHECK_INTERVAL_MS } from '../../src/checks/check-interval.js';
 
 // Decoded messages, as the executor sees them: unset fields read as their proto2 defaults.
 const health = (object: Record<string, unknown>): mesos.v1.HealthCheck => mesos.v1.HealthCheck.fromObject(object);
@@ -87,7 +88,7 @@ test('COMMAND checks: sh -c for shell=true, value and arguments for shell=false,
   }));
   assert.deepEqual(shell.probe, { type: 'COMMAND', argv: ['sh', '-c', "echo '\"' && test -f /tmp/ok"], env: ['A=x=y', 'EMPTY='], secrets: [] });
   assert.equal(shell.delayMs, 500);
-  assert.equal(shell.intervalMs, 0);
+  assert.equal(shell.intervalMs, 1000, 'interval 0 is valid and raised to the floor');
   assert.equal(shell.timeoutMs, 0, 'timeout 0 means none');
   assert.equal(shell.consecutiveFailures, 1);
   assert.equal(describeProbe(shell.probe), `COMMAND 'echo '"' && test -f /tmp/ok'`);
@@ -113,4 +114,15 @@ test('HTTP and TCP checks: scheme, path, IPv6; general HTTP checks are plain htt
   assert.equal(describeProbe(checkDefinition(check({ type: 'HTTP', http: { port: 8080, path: '/ready' } })).probe), 'HTTP http://127.0.0.1:8080/ready');
   const timing = checkDefinition(check({ type: 'TCP', tcp: { port: 1 } }));
   assert.deepEqual([timing.delayMs, timing.intervalMs, timing.timeoutMs], [15_000, 10_000, 20_000], 'CheckInfo defaults');
+});
+
+test('intervals below the 1 s floor are raised; longer ones are kept; negative ones are still refused', () => {
+  assert.equal(MIN_CHECK_INTERVAL_MS, 1000);
+  const cases: Array<[number | undefined, number]> = [[0, 1000], [0.001, 1000], [0.5, 1000], [0.999, 1000], [1, 1000], [1.5, 1500], [undefined, 10_000], [Infinity, Infinity]];
+  for (const [interval, expected] of cases) {
+    const fields = { type: 'TCP', tcp: { port: 80 }, ...(interval !== undefined ? { interval_seconds: interval } : {}) };
+    assert.equal(healthCheckDefinition(health(fields)).intervalMs, expected, `health_check interval ${interval}`);
+    assert.equal(checkDefinition(check(fields)).intervalMs, expected, `check interval ${interval}`);
+  }
+  assert.throws(() => healthCheckDefinition(health({ type: 'TCP', tcp: { port: 80 }, interval_seconds: -1 })), /interval_seconds is -1/);
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/config/config-error.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec } from '../../src/config/flags.js';
 import { EXECUTOR_FLAGS, executorHelp, loadExecutorConfig, type ExecutorConfig } from '../../src/config/executor-config.js';
+import { PERMISSIVE_POLICY } from '../../src/config/policy-flags.js';
 
 const SPECS: FlagSpec[] = [
   { name: 'name', kind: 'string', help: 'a string' },
@@ -167,6 +168,8 @@ test('the stock agent command line and a minimal environment give the right type
     stateDir: '/var/lib/mesos-docker-executor',
     loggingLevel: 'INFO',
     quiet: false,
+    // The stock argv keeps the stock executor's parity.
+    policy: PERMISSIVE_POLICY,
   } satisfies ExecutorConfig);
 });
 

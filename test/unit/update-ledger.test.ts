@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UpdateLedger, uuidKey, type Update } from '../../src/executor/update-ledger.js';
+import { MAX_PENDING_PER_TASK, UpdateLedger, uuidKey, type Update } from '../../src/executor/update-ledger.js';
 import { TaskState } from '../../src/executor/task-states.js';
 
 let counter = 0;
@@ -114,4 +114,87 @@ test('uuidKey is the hex of the bytes, empty for none', () => {
   assert.equal(uuidKey(Buffer.from('00ff10', 'hex')), '00ff10');
   assert.equal(uuidKey(null), '');
   assert.equal(uuidKey(undefined), '');
+});
+
+function health(taskId: string, healthy: boolean, message?: string, extra: Partial<Update['status']> = {}): Update {
+  return {
+    status: {
+      task_id: { value: taskId },
+      state: TaskState.TASK_RUNNING,
+      reason: 29,
+      healthy,
+      ...(message !== undefined ? { message } : {}),
+      source: 2,
+      timestamp: Date.now() / 1000 + counter,
+      uuid: uuid(),
+      ...extra,
+    },
+  };
+}
+
+test('an update identical in effect to its task\'s latest pending update is coalesced', () => {
+  const ledger = new UpdateLedger();
+  const first = health('t1', false, 'The TCP check failed');
+  assert.equal(ledger.add(first), true);
+  assert.equal(ledger.add(health('t1', false, 'The TCP check failed')), false, 'same effect, new uuid and timestamp');
+  assert.deepEqual(ledger.unacknowledged(), [first]);
+  // Anything that differs is news.
+  const differing: Array<[string, Update]> = [
+    ['healthy', health('t1', true, 'The TCP check failed')],
+    ['message', health('t1', false, 'The TCP check failed again')],
+    ['check_status', health('t1', false, 'The TCP check failed', { check_status: { type: 3, tcp: { succeeded: false } } })],
+    ['container_status', health('t1', false, 'The TCP check failed', { container_status: { executor_pid: 7 } })],
+    ['reason', health('t1', false, 'The TCP check failed', { reason: 28 })],
+    ['state', health('t1', false, 'The TCP check failed', { state: TaskState.TASK_KILLING })],
+    ['data', health('t1', false, 'The TCP check failed', { data: Buffer.from('x') })],
+  ];
+  for (const [field, u] of differing) {
+    const fresh = new UpdateLedger();
+    fresh.add(health('t1', false, 'The TCP check failed'));
+    assert.equal(fresh.add(u), true, `a different ${field}`);
+  }
+  // Only the latest pending update counts: A, B, A is three updates.
+  const ledger2 = new UpdateLedger();
+  assert.equal(ledger2.add(health('t1', false, 'a')), true);
+  assert.equal(ledger2.add(health('t1', true)), true);
+  assert.equal(ledger2.add(health('t1', false, 'a')), true);
+  assert.equal(ledger2.size, 3);
+  // Another task's update does not hide this task's.
+  assert.equal(ledger2.add(health('t2', false, 'a')), true);
+  // Once acknowledged, the same effect is news again.
+  const ledger3 = new UpdateLedger();
+  const u = health('t1', false, 'a');
+  ledger3.add(u);
+  ledger3.acknowledge(u.status.uuid);
+  assert.equal(ledger3.add(health('t1', false, 'a')), true);
+});
+
+test('coalescing ignores key order and how bytes are held (a restored checkpoint)', () => {
+  const ledger = new UpdateLedger();
+  ledger.add({ status: { task_id: { value: 't1' }, state: 1, data: Buffer.from('abc'), uuid: uuid() } });
+  const restored = { uuid: uuid(), data: new Uint8Array(Buffer.from('abc')), state: 1, task_id: { value: 't1' } };
+  assert.equal(ledger.add({ status: restored }), false);
+});
+
+test(`each task keeps at most ${MAX_PENDING_PER_TASK} pending non-terminal updates, dropping the oldest; order kept; terminal never dropped`, () => {
+  const ledger = new UpdateLedger();
+  const starting = update('t1', TaskState.TASK_STARTING);
+  const other = update('t2', TaskState.TASK_RUNNING);
+  ledger.add(starting);
+  ledger.add(other);
+  const flood = Array.from({ length: 1000 }, (_, index) => health('t1', false, `failure ${index + 1}`));
+  flood.forEach((u) => assert.equal(ledger.add(u), true));
+  const t1 = ledger.unacknowledged().filter((u) => u.status.task_id?.value === 't1');
+  assert.equal(t1.length, MAX_PENDING_PER_TASK);
+  assert.deepEqual(t1, flood.slice(-MAX_PENDING_PER_TASK), 'the newest are kept, in order');
+  assert.ok(ledger.unacknowledged().includes(other), "another task's update stays");
+
+  const terminal = update('t1', TaskState.TASK_KILLED);
+  ledger.add(terminal);
+  ledger.add(health('t1', false, 'late'));
+  const after = ledger.unacknowledged().filter((u) => u.status.task_id?.value === 't1');
+  assert.ok(after.includes(terminal), 'the terminal update stays');
+  assert.equal(after.filter((u) => u.status.state !== TaskState.TASK_KILLED).length, MAX_PENDING_PER_TASK);
+  assert.equal(after.at(-1)!.status.message, 'late', 'the newest stays');
+  assert.ok(ledger.size <= MAX_PENDING_PER_TASK + 2);
 });
