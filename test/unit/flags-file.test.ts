@@ -24,7 +24,7 @@ function flagsFile(text: string, mode = 0o644): string {
 }
 
 function load(argv: string[]) {
-  const parsed = loadExecutorConfig(argv, ENV, '/');
+  const parsed = loadExecutorConfig(argv, ENV, '/tmp/cwd');
   assert.equal(parsed.help, false);
   return parsed.help ? undefined! : parsed.config;
 }
