@@ -4,7 +4,7 @@
 // in effect to its task's latest pending one is coalesced, and each task keeps at most
 // MAX_PENDING_PER_TASK non-terminal updates, the oldest giving way to later ones.
 import type { mesos } from '../proto/generated/mesos.js';
-import { isTerminalState } from './task-states.js';
+import { isTerminalState, Reason } from './task-states.js';
 
 export type Update = mesos.v1.executor.Call.IUpdate & { status: mesos.v1.ITaskStatus };
 
@@ -71,8 +71,13 @@ export function sameEffect(a: mesos.v1.ITaskStatus, b: mesos.v1.ITaskStatus): bo
   return effectKey(a) === effectKey(b);
 }
 
+// A repeated check result tells the agent nothing new while one of the same state and health is
+// still unacknowledged, even if its message counts the attempts.
+const CHECK_REASONS = new Set<number>([Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, Reason.REASON_TASK_CHECK_STATUS_UPDATED]);
+
 function effectKey(status: mesos.v1.ITaskStatus): string {
   const { uuid: _uuid, timestamp: _timestamp, ...effect } = status;
+  if (CHECK_REASONS.has(Number(status.reason))) delete effect.message;
   return JSON.stringify(effect, (_key, value: unknown) => {
     if (value instanceof Uint8Array) return `bytes:${Buffer.from(value).toString('hex')}`;
     if (value !== null && typeof value === 'object' && !Array.isArray(value) && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {

@@ -69,7 +69,7 @@ describe('health-check flood', { concurrency: 2 }, () => {
     agent.kill(record.executorId, 1000);
     const last = await terminal(agent, record, 10_000);
     assert.equal(last.status.state, KILLED);
-    assert.ok(Date.now() - killedAt < 3000, `TASK_KILLED after ${Date.now() - killedAt} ms`);
+    assert.ok(Date.now() - killedAt < 5000, `TASK_KILLED after ${Date.now() - killedAt} ms`);
   });
 
   it('without acknowledgements the distinct updates stay bounded too', async (t) => {
@@ -78,12 +78,14 @@ describe('health-check flood', { concurrency: 2 }, () => {
     const distinct = new Set(record.updates.map((update) => Buffer.from(update.status.uuid ?? []).toString('hex')));
     const bound = Math.ceil(elapsedMs / MIN_CHECK_INTERVAL_MS) + 5;
     assert.ok(distinct.size <= bound, `${distinct.size} distinct updates in ${elapsedMs} ms; expected at most ${bound}`);
-    assert.ok(healthUpdates(record).length >= 2, 'the check keeps running');
+    // While the unhealthy update is unacknowledged, the same result again is not news.
+    const health = new Set(healthUpdates(record).map((update) => Buffer.from(update.status.uuid ?? []).toString('hex')));
+    assert.equal(health.size, 1, `${health.size} distinct health updates; repeated failures are coalesced`);
 
     const killedAt = Date.now();
     agent.kill(record.executorId, 1000);
     const last = await terminal(agent, record, 10_000);
     assert.equal(last.status.state, KILLED);
-    assert.ok(Date.now() - killedAt < 3000, `TASK_KILLED after ${Date.now() - killedAt} ms`);
+    assert.ok(Date.now() - killedAt < 5000, `TASK_KILLED after ${Date.now() - killedAt} ms`);
   });
 });

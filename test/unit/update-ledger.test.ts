@@ -141,7 +141,6 @@ test('an update identical in effect to its task\'s latest pending update is coal
   // Anything that differs is news.
   const differing: Array<[string, Update]> = [
     ['healthy', health('t1', true, 'The TCP check failed')],
-    ['message', health('t1', false, 'The TCP check failed again')],
     ['check_status', health('t1', false, 'The TCP check failed', { check_status: { type: 3, tcp: { succeeded: false } } })],
     ['container_status', health('t1', false, 'The TCP check failed', { container_status: { executor_pid: 7 } })],
     ['reason', health('t1', false, 'The TCP check failed', { reason: 28 })],
@@ -153,6 +152,13 @@ test('an update identical in effect to its task\'s latest pending update is coal
     fresh.add(health('t1', false, 'The TCP check failed'));
     assert.equal(fresh.add(u), true, `a different ${field}`);
   }
+  // A check result's message (which counts the failures) is not news; any other update's is.
+  const counted = new UpdateLedger();
+  counted.add(health('t1', false, 'The TCP check failed (1 consecutive)'));
+  assert.equal(counted.add(health('t1', false, 'The TCP check failed (2 consecutive)')), false, 'same state and health');
+  const plain = new UpdateLedger();
+  plain.add(health('t1', false, 'starting', { reason: undefined, healthy: undefined, state: TaskState.TASK_STARTING }));
+  assert.equal(plain.add(health('t1', false, 'pulling 50%', { reason: undefined, healthy: undefined, state: TaskState.TASK_STARTING })), true, 'a new message of another update');
   // Only the latest pending update counts: A, B, A is three updates.
   const ledger2 = new UpdateLedger();
   assert.equal(ledger2.add(health('t1', false, 'a')), true);
@@ -182,7 +188,7 @@ test(`each task keeps at most ${MAX_PENDING_PER_TASK} pending non-terminal updat
   const other = update('t2', TaskState.TASK_RUNNING);
   ledger.add(starting);
   ledger.add(other);
-  const flood = Array.from({ length: 1000 }, (_, index) => health('t1', false, `failure ${index + 1}`));
+  const flood = Array.from({ length: 1000 }, (_, index) => health('t1', index % 2 === 0, `result ${index + 1}`));
   flood.forEach((u) => assert.equal(ledger.add(u), true));
   const t1 = ledger.unacknowledged().filter((u) => u.status.task_id?.value === 't1');
   assert.equal(t1.length, MAX_PENDING_PER_TASK);
