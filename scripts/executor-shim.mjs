@@ -35,6 +35,14 @@ export const SHIM_PROGRAMS = Object.freeze({
   readlink: '/bin/readlink',
 });
 
+// glibc's list of variables it drops for setuid programs (sysdeps/generic/unsecvars.h).
+const UNSECURE_ENVVARS = [
+  'GCONV_PATH', 'GETCONF_DIR', 'GLIBC_TUNABLES', 'HOSTALIASES', 'LD_AUDIT', 'LD_DEBUG', 'LD_DEBUG_OUTPUT',
+  'LD_DYNAMIC_WEAK', 'LD_HWCAP_MASK', 'LD_LIBRARY_PATH', 'LD_ORIGIN_PATH', 'LD_PRELOAD', 'LD_PROFILE',
+  'LD_SHOW_AUXV', 'LD_USE_LOAD_BIAS', 'LOCALDOMAIN', 'LOCPATH', 'MALLOC_TRACE', 'NIS_PATH', 'NLSPATH',
+  'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TMPDIR', 'TZDIR',
+];
+
 // Set by the shim before it lists the environment; its absence from the list means the listing failed.
 const SENTINEL = 'mesos_docker_executor_shim_listing';
 
@@ -59,6 +67,9 @@ IFS='
 '
 PATH=${TRUSTED_PATH}
 export PATH
+# What glibc itself ignores for setuid programs (UNSECURE_ENVVARS): too late for this shell if it
+# is dynamically linked, but the programs below and node start without them.
+unset ${UNSECURE_ENVVARS.join(' ')}
 # GNU tools change behaviour on these; a UTF-8 locale would let sed stop at an invalid byte.
 unset POSIXLY_CORRECT LANG LANGUAGE
 LC_ALL=C

@@ -134,6 +134,27 @@ test('no value, the token included, is on any command line the shim starts', (t)
   }
 });
 
+test("the shim's own programs start without the loader's variables, and node with the contract only", (t) => {
+  const strace = '/usr/bin/strace';
+  if (!existsSync(strace)) return t.skip('strace is not installed');
+  const setup = install(t);
+  const env = { ...hostileEnvironment(setup), GCONV_PATH: setup.fakes, LD_AUDIT: `${setup.fakes}/missing.so`, GLIBC_TUNABLES: 'glibc.malloc.check=3' };
+  const result = spawnSync(strace, ['-f', '-qq', '-v', '-s', '65536', '-e', 'trace=execve', setup.shim], { env, encoding: 'utf8' });
+  if (/PTRACE|Operation not permitted/.test(result.stderr) && result.status !== 0) return t.skip('ptrace is not permitted here');
+  // The first execve is the shim itself, started with everything.
+  const children = result.stderr.split('\n').filter((line) => line.includes('execve(')).slice(1);
+  assert.ok(children.length >= 4, result.stderr);
+  for (const line of children) {
+    for (const name of ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'GCONV_PATH', 'GLIBC_TUNABLES']) {
+      assert.ok(!line.includes(`"${name}=`), `${name} is not passed on: ${line}`);
+    }
+  }
+  const node = children.find((line) => line.includes(`execve("${process.execPath}"`));
+  assert.ok(node, 'node was run by absolute path');
+  const names = [...node.slice(node.indexOf("], [") + 3).matchAll(/(?:\[|, )"([^"=]*)=/g)].map((match) => match[1]).sort();
+  assert.deepEqual(names, Object.keys({ ...CONTRACT, PATH: '' }).sort());
+});
+
 test('a missing node or executor.js is named, and nothing runs', (t) => {
   const setup = install(t, '/nonexistent/bin/node');
   const missingNode = spawnSync(setup.shim, [], { env: CONTRACT, encoding: 'utf8' });
