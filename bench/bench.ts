@@ -40,7 +40,7 @@ function median(values: number[]): number {
 
 const agent = new LocalAgent({
   workDir: mkdtempSync(join(tmpdir(), 'executor-bench-')),
-  executorPath: resolve(import.meta.dirname, '../dist/executor.js'),
+  executorPath: resolve(import.meta.dirname, '../dist/mesos-docker-executor'),
   dockerSocket: SOCKET,
   holdLaunch: true,
 });

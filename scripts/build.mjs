@@ -1,6 +1,8 @@
 // Bundles the executor (and the launcher/local agent) into single files under dist/ that run
-// with no node_modules beside them.
+// with no node_modules beside them, and writes the agent-facing shim dist/mesos-docker-executor.
+import { chmodSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { shimScript } from './executor-shim.mjs';
 
 const banner = {
   // protobufjs is CommonJS; ESM output needs a require() for it to load.
@@ -27,3 +29,7 @@ for (const [name, entry] of Object.entries(entries)) {
     logLevel: 'warning',
   });
 }
+
+// The shim runs the Node that built it, by absolute path.
+writeFileSync('dist/mesos-docker-executor', shimScript({ nodePath: process.execPath }));
+chmodSync('dist/mesos-docker-executor', 0o755);

@@ -1,15 +1,19 @@
-// Starts one executor per task exactly as a Mesos agent starts a custom executor: its own
-// sandbox directory, the agent's environment contract (spec 1.10) and nothing else of ours, the
-// stock mesos-docker-executor flags, and its stdout/stderr written to the sandbox files.
+// Starts one executor per task exactly as a Mesos agent starts a custom executor: the agent-facing
+// entry (dist/mesos-docker-executor) run directly, its own sandbox directory, the agent's
+// environment contract (spec 1.10) and nothing else, the stock mesos-docker-executor flags, and
+// its stdout/stderr written to the sandbox files. The task's environment goes to its container
+// only (the executor reads it from the TaskInfo), never into the executor's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatDuration } from '../config/duration.js';
 import type { mesos } from '../proto/generated/mesos.js';
 
-export const HOST_DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+// A sandbox file as the fetcher leaves it: executable when its URI said so.
+export type SandboxFile = string | Buffer | { readonly content: string | Buffer; readonly executable?: boolean };
 
 export interface LaunchSpec {
+  // The executable the agent runs: dist/mesos-docker-executor, or a link to it.
   readonly executorPath: string;
   readonly workDir: string;
   readonly agentId: string;
@@ -31,7 +35,7 @@ export interface LaunchSpec {
   readonly extraFlags?: readonly string[];
   readonly extraEnv?: Readonly<Record<string, string>>;
   // Files put into the sandbox before the executor starts, as the agent's fetcher would.
-  readonly sandboxFiles?: Readonly<Record<string, string | Buffer>>;
+  readonly sandboxFiles?: Readonly<Record<string, SandboxFile>>;
 }
 
 export interface LaunchedExecutor {
@@ -63,11 +67,6 @@ export function executorEnvironment(spec: LaunchSpec, sandbox: string): Record<s
   }
   if (spec.domainSocket) env.MESOS_DOMAIN_SOCKET = spec.domainSocket;
   if (spec.authToken) env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN = spec.authToken;
-  // The docker containerizer lets the task's own (non-secret) environment override the contract.
-  for (const variable of spec.task.command?.environment?.variables ?? []) {
-    if (variable.type !== 2 /* SECRET */ && variable.name) env[variable.name] = variable.value ?? '';
-  }
-  if (env.PATH === undefined) env.PATH = HOST_DEFAULT_PATH;
   return { ...env, ...spec.extraEnv };
 }
 
@@ -100,15 +99,16 @@ export function executorFlags(spec: LaunchSpec, sandbox: string): string[] {
 export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
   const sandbox = sandboxPath(spec);
   mkdirSync(sandbox, { recursive: true });
-  for (const [name, content] of Object.entries(spec.sandboxFiles ?? {})) {
+  for (const [name, file] of Object.entries(spec.sandboxFiles ?? {})) {
     const path = join(sandbox, name);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content, { mode: 0o600 });
+    const { content, executable } = typeof file === 'string' || Buffer.isBuffer(file) ? { content: file, executable: false } : file;
+    writeFileSync(path, content, { mode: executable ? 0o700 : 0o600 });
   }
   const stdout = openSync(join(sandbox, 'stdout'), 'a');
   const stderr = openSync(join(sandbox, 'stderr'), 'a');
   try {
-    const child = spawn(process.execPath, [spec.executorPath, ...executorFlags(spec, sandbox)], {
+    const child = spawn(spec.executorPath, executorFlags(spec, sandbox), {
       cwd: sandbox,
       env: executorEnvironment(spec, sandbox),
       stdio: ['ignore', stdout, stderr],

@@ -14,7 +14,7 @@ import { encodeRecord } from '../protocol/recordio.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import { DockerEngine } from '../docker/engine.js';
 import { validateExecutorCall } from './call-validation.js';
-import { launchExecutor, type LaunchSpec } from './launcher.js';
+import { launchExecutor, type LaunchSpec, type SandboxFile } from './launcher.js';
 
 const JSON_TYPE: ContentType = 'application/json';
 const PROTOBUF_TYPE: ContentType = 'application/x-protobuf';
@@ -156,7 +156,7 @@ export class LocalAgent extends EventEmitter {
     this.unavailable = recovering;
   }
 
-  launch(task: mesos.v1.ITaskInfo, options: { sandboxFiles?: Readonly<Record<string, string | Buffer>> } = {}): ExecutorRecord {
+  launch(task: mesos.v1.ITaskInfo, options: { sandboxFiles?: Readonly<Record<string, SandboxFile>> } = {}): ExecutorRecord {
     const executorId = task.task_id?.value;
     if (!executorId) throw new Error('The TaskInfo has no task_id');
     if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);

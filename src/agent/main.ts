@@ -16,7 +16,7 @@ import { readTaskInfo, TaskFileError } from './task-file.js';
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'work_dir', kind: 'string', help: 'Where sandboxes are created', default: join(tmpdir(), 'mesos-local-agent') },
-  { name: 'executor', kind: 'string', help: 'The executor to launch', default: 'executor.js beside this file' },
+  { name: 'executor', kind: 'string', help: 'The executor entry to run, as an agent runs it', default: 'mesos-docker-executor beside this file' },
   { name: 'content_type', kind: 'string', help: 'Encoding the executor speaks: protobuf or json', default: 'protobuf' },
   { name: 'kill_after', kind: 'duration', help: 'Send KILL this long after TASK_RUNNING' },
   { name: 'kill_grace_period', kind: 'duration', help: 'Grace period carried by that KILL (default: the task\'s kill policy)' },
@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   const killAfter = duration('kill_after');
   const killGrace = duration('kill_grace_period');
   const here = dirname(fileURLToPath(import.meta.url));
-  const executorPath = resolve(flags.get('executor') ?? join(here, 'executor.js'));
+  const executorPath = resolve(flags.get('executor') ?? join(here, 'mesos-docker-executor'));
   if (!existsSync(executorPath)) throw new ConfigError(`Executor '${executorPath}' does not exist: run 'npm run build' first`);
 
   const agent = new LocalAgent({

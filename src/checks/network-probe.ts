@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { errorMessage } from '../log.js';
+import { helperProgram } from './helper-programs.js';
 import type { ProbeResult } from './probe-result.js';
 import { runChild, type ChildResult } from './run-child.js';
 
@@ -42,8 +43,8 @@ export async function httpProbe(target: NetworkTarget, probe: HttpProbe, timeout
   const netns = namespacePath(target);
   if (typeof netns !== 'string') return netns;
   const child = await runChild([
-    'nsenter', `--net=${netns}`, '--',
-    'curl', '-s', '-S', '-L', '-k', '-g', '--noproxy', '*', '-o', '/dev/null', '-w', '%{http_code}',
+    helperProgram('nsenter'), `--net=${netns}`, '--',
+    helperProgram('curl'), '-s', '-S', '-L', '-k', '-g', '--noproxy', '*', '-o', '/dev/null', '-w', '%{http_code}',
     ...(timeoutMs > 0 && Number.isFinite(timeoutMs) ? ['--max-time', String(timeoutMs / 1000)] : []),
     url,
   ], signal);
@@ -59,8 +60,8 @@ export async function tcpProbe(target: NetworkTarget, probe: TcpProbe, signal: A
   const netns = namespacePath(target);
   if (typeof netns !== 'string') return netns;
   const child = await runChild([
-    'nsenter', `--net=${netns}`, '--',
-    'bash', '-c', `exec 3<>"/dev/tcp/$1/$2" || exit ${TCP_REFUSED_STATUS}`, 'tcp-check', host, String(probe.port),
+    helperProgram('nsenter'), `--net=${netns}`, '--',
+    helperProgram('bash'), '-c', `exec 3<>"/dev/tcp/$1/$2" || exit ${TCP_REFUSED_STATUS}`, 'tcp-check', host, String(probe.port),
   ], signal);
   if (child.exitCode === 0) return { kind: 'tcp', connected: true };
   if (child.exitCode === TCP_REFUSED_STATUS) return { kind: 'tcp', connected: false, detail: lastLine(child.stderr) };

@@ -2,6 +2,8 @@
 // group, killed with that whole group when the signal aborts, and always reaped before this
 // settles, so that no check ever leaves a process behind.
 import { spawn } from 'node:child_process';
+import { isAbsolute } from 'node:path';
+import { TRUSTED_PATH } from './helper-programs.js';
 import { OutputTail } from './output-tail.js';
 
 export interface ChildResult {
@@ -16,8 +18,13 @@ export class ChildError extends Error {
   readonly code = 'ERR_CHECK_CHILD';
 }
 
+// argv[0] is an absolute path (see helper-programs.ts): nothing is looked up in a PATH.
 export function runChild(argv: readonly string[], signal: AbortSignal): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
+    if (!isAbsolute(argv[0] ?? '')) {
+      reject(new ChildError(`Will not run '${argv[0]}': expected an absolute program path`));
+      return;
+    }
     if (signal.aborted) {
       reject(new ChildError(`${argv[0]} was not started: the check was cancelled`, { cause: signal.reason }));
       return;
@@ -27,8 +34,8 @@ export function runChild(argv: readonly string[], signal: AbortSignal): Promise<
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
-      // Only PATH: nothing of the executor's environment (proxies, tokens) reaches the helper.
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      // Only a fixed PATH: nothing of the executor's environment (proxies, tokens) reaches the helper.
+      env: { PATH: TRUSTED_PATH },
     });
     const kill = (): void => {
       if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;

@@ -1,5 +1,6 @@
 // Shared set-up for integration tests: a local agent in this process, the built executor
-// (dist/executor.js) spawned by it as a real process, and a real Docker engine.
+// (dist/executor.js, through its agent-facing entry dist/mesos-docker-executor) spawned by it as a
+// real process, and a real Docker engine.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,7 +12,7 @@ import { stateName } from '../../src/executor/task-states.js';
 import { executorStateRoot } from '../../src/agent/launcher.js';
 import { executorStatePath } from '../../src/state/state-directory.js';
 
-export const EXECUTOR_PATH = resolve(import.meta.dirname, '../../dist/executor.js');
+export const EXECUTOR_PATH = resolve(import.meta.dirname, '../../dist/mesos-docker-executor');
 export const BUSYBOX = 'mesos-executor-test/busybox:latest';
 export const INKY = 'mesos-executor-test/inky:latest';
 export const DOCKER_SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
