@@ -4,7 +4,7 @@
 // its stdout/stderr written to the sandbox files. The task's environment goes to its container
 // only (the executor reads it from the TaskInfo), never into the executor's.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatDuration } from '../config/duration.js';
 import type { mesos } from '../proto/generated/mesos.js';
@@ -96,6 +96,30 @@ export function executorFlags(spec: LaunchSpec, sandbox: string): string[] {
   ];
 }
 
+export class SandboxOutputError extends Error {
+  readonly code = 'ERR_SANDBOX_OUTPUT';
+}
+
+// The sandbox belongs to the container, which may have put a link (to a host file) or a FIFO where
+// the output files were: root opens them only as the regular files they must be.
+function openSandboxOutput(sandbox: string, name: string): number {
+  const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  let fd: number;
+  try {
+    fd = openSync(join(sandbox, name), flags, 0o644);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SandboxOutputError(code === 'ELOOP'
+      ? `The sandbox file ${name} is a symbolic link; refusing to write the executor's output through it`
+      : `Cannot open the sandbox file ${name}: ${code ?? (error as Error).message}`);
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new SandboxOutputError(`The sandbox file ${name} is not a regular file; refusing to write the executor's output to it`);
+  }
+  return fd;
+}
+
 export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
   const sandbox = sandboxPath(spec);
   mkdirSync(sandbox, { recursive: true });
@@ -105,8 +129,14 @@ export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
     const { content, executable } = typeof file === 'string' || Buffer.isBuffer(file) ? { content: file, executable: false } : file;
     writeFileSync(path, content, { mode: executable ? 0o700 : 0o600 });
   }
-  const stdout = openSync(join(sandbox, 'stdout'), 'a');
-  const stderr = openSync(join(sandbox, 'stderr'), 'a');
+  const stdout = openSandboxOutput(sandbox, 'stdout');
+  let stderr: number;
+  try {
+    stderr = openSandboxOutput(sandbox, 'stderr');
+  } catch (error) {
+    closeSync(stdout);
+    throw error;
+  }
   try {
     const child = spawn(spec.executorPath, executorFlags(spec, sandbox), {
       cwd: sandbox,

@@ -14,7 +14,7 @@ import { encodeRecord } from '../protocol/recordio.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import { DockerEngine } from '../docker/engine.js';
 import { validateExecutorCall } from './call-validation.js';
-import { launchExecutor, type LaunchSpec, type SandboxFile } from './launcher.js';
+import { launchExecutor, sandboxPath, type LaunchSpec, type SandboxFile } from './launcher.js';
 
 const JSON_TYPE: ContentType = 'application/json';
 const PROTOBUF_TYPE: ContentType = 'application/x-protobuf';
@@ -156,11 +156,16 @@ export class LocalAgent extends EventEmitter {
     this.unavailable = recovering;
   }
 
-  launch(task: mesos.v1.ITaskInfo, options: { sandboxFiles?: Readonly<Record<string, SandboxFile>> } = {}): ExecutorRecord {
+  // Where a task's sandbox will be, for a container id chosen up front (to prepare the sandbox).
+  sandboxOf(executorId: string, containerId: string): string {
+    return sandboxPath({ workDir: this.options.workDir, agentId: this.agentId, frameworkId: this.frameworkId, executorId, containerId });
+  }
+
+  launch(task: mesos.v1.ITaskInfo, options: { sandboxFiles?: Readonly<Record<string, SandboxFile>>; containerId?: string } = {}): ExecutorRecord {
     const executorId = task.task_id?.value;
     if (!executorId) throw new Error('The TaskInfo has no task_id');
     if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
-    const containerId = randomUUID();
+    const containerId = options.containerId ?? randomUUID();
     const spec: LaunchSpec = {
       executorPath: this.options.executorPath,
       workDir: this.options.workDir,
