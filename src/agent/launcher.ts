@@ -32,6 +32,9 @@ export interface LaunchSpec {
   readonly extraEnv?: Readonly<Record<string, string>>;
   // Files put into the sandbox before the executor starts, as the agent's fetcher would.
   readonly sandboxFiles?: Readonly<Record<string, string | Buffer>>;
+  // Where the executor's stdout/stderr go instead of the sandbox files: a path opened for
+  // appending, or 'pipe' (the caller holds the reading end, like a container logger).
+  readonly output?: { readonly stdout?: string; readonly stderr?: string };
 }
 
 export interface LaunchedExecutor {
@@ -98,8 +101,12 @@ export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content, { mode: 0o600 });
   }
-  const stdout = openSync(join(sandbox, 'stdout'), 'a');
-  const stderr = openSync(join(sandbox, 'stderr'), 'a');
+  const target = (name: 'stdout' | 'stderr'): number | 'pipe' => {
+    const chosen = spec.output?.[name];
+    return chosen === 'pipe' ? 'pipe' : openSync(chosen ?? join(sandbox, name), 'a');
+  };
+  const stdout = target('stdout');
+  const stderr = target('stderr');
   try {
     const child = spawn(process.execPath, [spec.executorPath, ...executorFlags(spec, sandbox)], {
       cwd: sandbox,
@@ -110,7 +117,6 @@ export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
     });
     return { process: child, sandbox, containerName: `mesos-${spec.containerId}` };
   } finally {
-    closeSync(stdout);
-    closeSync(stderr);
+    for (const fd of [stdout, stderr]) if (fd !== 'pipe') closeSync(fd);
   }
 }

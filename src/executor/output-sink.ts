@@ -19,6 +19,8 @@ export interface OutputSinkOptions {
   readonly name?: string;
   // Where the first loss and the total are reported.
   readonly report?: (message: string) => void;
+  // For a pipe: how long a reader may take nothing before output is dropped (STALL_MS).
+  readonly stallMs?: number;
 }
 
 export function outputSink(fd: number, options: OutputSinkOptions = {}): OutputSink {
@@ -90,14 +92,24 @@ class FileSink extends OutputSink {
   }
 }
 
-// A pipe or socket, written through libuv (non-blocking, with backpressure). A FIFO is reopened
-// through /proc so that O_NONBLOCK is set on our own open file, not on the one the agent shares.
+// How long a reader may take nothing before the output is dropped instead of waited for: Docker
+// holds a container's exit until its output is read, so a reader that never reads would
+// otherwise keep a killed container (and its terminal update) alive for ever.
+export const STALL_MS = 10_000;
+
+// A pipe or socket, written through libuv (non-blocking, with backpressure up to STALL_MS). A
+// FIFO is reopened through /proc so that O_NONBLOCK is set on our own open file, not on the one
+// the agent shares.
 class PipeSink extends OutputSink {
   private socket: Socket | undefined;
   private dead: Error | undefined;
+  // The reader has taken nothing for STALL_MS: chunks are dropped until it takes the last one.
+  private stalled = false;
+  private readonly stallMs: number;
 
   constructor(fd: number, options: OutputSinkOptions) {
     super(fd, options);
+    this.stallMs = options.stallMs ?? STALL_MS;
     try {
       let own = fd;
       try {
@@ -124,13 +136,33 @@ class PipeSink extends OutputSink {
       callback();
       return;
     }
+    if (this.stalled) {
+      this.lose(chunk, size, STALLED);
+      callback();
+      return;
+    }
+    let called = false;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      if (called) return;
+      called = true;
+      callback();
+    };
     socket.write(chunk, encoding, (error) => {
       if (error) {
         this.dead ??= error;
-        this.lose(chunk, size, error);
+        if (!called) this.lose(chunk, size, error);
+      } else {
+        this.stalled = false;
       }
-      callback();
+      done();
     });
+    // When the pipe is full, wait for the reader, but not for ever.
+    timer = setTimeout(() => {
+      this.stalled = true;
+      done();
+    }, this.stallMs);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -173,11 +205,14 @@ class DeadSink extends OutputSink {
   }
 }
 
+const STALLED = Object.assign(new Error('its reader stopped taking any'), { code: 'ESTALLED' });
+
 // "ENOSPC (no space left on device)": the code and what it means, no path.
 function describeError(error: unknown): string {
   const { code, errno } = (error ?? {}) as NodeJS.ErrnoException;
   const meaning = typeof errno === 'number' ? getSystemErrorMap().get(errno)?.[1] : undefined;
   if (code === 'EPIPE') return 'EPIPE (broken pipe)';
+  if (error === STALLED) return STALLED.message;
   if (code && meaning) return `${code} (${meaning})`;
   return code ?? (error instanceof Error ? error.message : 'unknown error');
 }

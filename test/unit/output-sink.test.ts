@@ -14,10 +14,10 @@ function scratch(t: TestContext): string {
   return dir;
 }
 
-function sinkOn(fd: number, name = 'stdout'): { sink: OutputSink; reports: string[]; errors: Error[] } {
+function sinkOn(fd: number, name = 'stdout', stallMs?: number): { sink: OutputSink; reports: string[]; errors: Error[] } {
   const reports: string[] = [];
   const errors: Error[] = [];
-  const sink = outputSink(fd, { name, report: (message) => reports.push(message) });
+  const sink = outputSink(fd, { name, report: (message) => reports.push(message), ...(stallMs === undefined ? {} : { stallMs }) });
   sink.on('error', (error) => errors.push(error));
   return { sink, reports, errors };
 }
@@ -178,4 +178,33 @@ test('a full non-blocking pipe applies backpressure, and every byte arrives in o
   assert.equal(sink.lostBytes, 0);
   assert.ok(backpressure, 'the sink pushed back while the pipe was full');
   assert.ok(Buffer.concat(received).equals(payload));
+});
+
+// Docker holds a killed container until its output is read: a reader that takes nothing must
+// not hold the executor either. Output is dropped (counted) until the reader takes again.
+test('a reader that stops reading is waited for a bounded time, then its output is dropped until it reads again', async (t) => {
+  const { reader, writer } = fifo(t);
+  const { sink, reports, errors } = sinkOn(writer, 'stdout', 300);
+  const started = Date.now();
+  for (let i = 0; i < 40; i++) await write(sink, Buffer.alloc(64 * 1024, 'q'));
+  assert.ok(Date.now() - started < 10_000, 'the writer was not held');
+  assert.ok(sink.lostBytes > 0);
+  assert.deepEqual(reports, [`Lost ${64 * 1024} bytes of the container's stdout: its reader stopped taking any; further losses are counted`]);
+  // The reader comes back: what was handed over arrives, then output flows again, nothing lost.
+  const readUntil = async (done: (text: string) => boolean): Promise<string> => {
+    let text = '';
+    for (let i = 0; i < 200 && !done(text); i++) {
+      text += drain(reader).toString();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return text;
+  };
+  await readUntil((text) => text.length > 0 && drain(reader).length === 0);
+  const lostBefore = sink.lostBytes;
+  await write(sink, Buffer.from('after\n'));
+  const tail = await readUntil((text) => text.endsWith('after\n'));
+  assert.ok(tail.endsWith('after\n'), 'written once the reader reads again');
+  assert.equal(sink.lostBytes, lostBefore);
+  await end(sink);
+  assert.deepEqual(errors, []);
 });
