@@ -7,6 +7,9 @@ const RANK: Record<LogLevel, number> = { INFO: 0, WARNING: 1, ERROR: 2 };
 const REDACTED = '***';
 
 const secrets = new Set<string>();
+// Every secret in one alternation, longest first, so that a secret that is a prefix of another
+// never leaves the rest of the longer one visible; rebuilt when the set changes.
+let pattern: RegExp | undefined;
 let threshold: LogLevel = 'INFO';
 let component = 'executor';
 let sink: (line: string) => void = (line) => {
@@ -19,18 +22,21 @@ export function configureLog(options: { level?: LogLevel; component?: string; si
   if (options.sink) sink = options.sink;
 }
 
-// Values registered here are replaced in every log line and every status message.
+// Values registered here are replaced in every log line and every status message, whatever
+// their length: a short one may mask ordinary text too, which is better than showing it.
 export function registerSecret(value: string | undefined): void {
-  // Very short values would redact ordinary words; they are still never logged on purpose.
-  if (value !== undefined && value.length >= 4) secrets.add(value);
+  if (value === undefined || value === '' || secrets.has(value)) return;
+  secrets.add(value);
+  const alternatives = [...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  pattern = new RegExp(alternatives.join('|'), 'g');
 }
 
 export function redact(text: string): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (result.includes(secret)) result = result.split(secret).join(REDACTED);
-  }
-  return result;
+  return pattern === undefined ? text : text.replace(pattern, REDACTED);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|\/-]/g, '\\$&');
 }
 
 // What the lines written below look like, so that they can be told apart from a container's

@@ -36,6 +36,9 @@ export interface LaunchSpec {
   readonly extraEnv?: Readonly<Record<string, string>>;
   // Files put into the sandbox before the executor starts, as the agent's fetcher would.
   readonly sandboxFiles?: Readonly<Record<string, SandboxFile>>;
+  // Where the executor's stdout/stderr go instead of the sandbox files: a path opened for
+  // appending, or 'pipe' (the caller holds the reading end, like a container logger).
+  readonly output?: { readonly stdout?: string; readonly stderr?: string };
 }
 
 export interface LaunchedExecutor {
@@ -129,12 +132,18 @@ export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
     const { content, executable } = typeof file === 'string' || Buffer.isBuffer(file) ? { content: file, executable: false } : file;
     writeFileSync(path, content, { mode: executable ? 0o700 : 0o600 });
   }
-  const stdout = openSandboxOutput(sandbox, 'stdout');
-  let stderr: number;
+  // The sandbox files by default; a file of the caller's, or a pipe it reads, for fault tests.
+  const target = (name: 'stdout' | 'stderr'): number | 'pipe' => {
+    const chosen = spec.output?.[name];
+    if (chosen === 'pipe') return 'pipe';
+    return chosen === undefined ? openSandboxOutput(sandbox, name) : openSync(chosen, 'a');
+  };
+  const stdout = target('stdout');
+  let stderr: number | 'pipe';
   try {
-    stderr = openSandboxOutput(sandbox, 'stderr');
+    stderr = target('stderr');
   } catch (error) {
-    closeSync(stdout);
+    if (stdout !== 'pipe') closeSync(stdout);
     throw error;
   }
   try {
@@ -147,7 +156,6 @@ export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
     });
     return { process: child, sandbox, containerName: `mesos-${spec.containerId}` };
   } finally {
-    closeSync(stdout);
-    closeSync(stderr);
+    for (const fd of [stdout, stderr]) if (fd !== 'pipe') closeSync(fd);
   }
 }

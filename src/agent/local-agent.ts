@@ -41,6 +41,8 @@ export interface LocalAgentOptions {
   readonly executorEnv?: Readonly<Record<string, string>>;
   // Do not send LAUNCH after SUBSCRIBED; the test sends its own events.
   readonly holdLaunch?: boolean;
+  // Where executors' stdout/stderr go instead of the sandbox files (see LaunchSpec.output).
+  readonly executorOutput?: LaunchSpec['output'];
 }
 
 export interface ReceivedUpdate {
@@ -187,6 +189,7 @@ export class LocalAgent extends EventEmitter {
       extraFlags: this.options.executorFlags,
       extraEnv: this.options.executorEnv,
       sandboxFiles: options.sandboxFiles,
+      output: this.options.executorOutput,
     };
     const launched = launchExecutor(spec);
     const record: ExecutorRecord = {

@@ -2,8 +2,9 @@
 // them: a Docker config file in the task's sandbox wins, else the agent's --docker_config. They
 // travel to the daemon only in the X-Registry-Auth header, never on a command line or in a log.
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { registerSecret } from '../log.js';
+import { describeJsonError } from '../protocol/json-error.js';
+import { readSandboxFile, SandboxFileError } from '../sandbox-file.js';
 import { DOCKER_HUB, type ImageReference, registryAuthKey } from './image-reference.js';
 
 export interface RegistryAuth {
@@ -69,7 +70,7 @@ export function loadRegistryAuth(image: ImageReference, options: RegistryAuthOpt
 export function findDockerConfig(options: RegistryAuthOptions): DockerConfigText | undefined {
   for (const [relative, format] of [['.docker/config.json', 'config.json'], ['.dockercfg', 'dockercfg']] as const) {
     const source = `sandbox ${relative}`;
-    const text = readConfigFile(join(options.sandboxDirectory, relative), source, true);
+    const text = readSandboxConfig(options.sandboxDirectory, relative, source);
     if (text !== undefined) return { text, source, format };
   }
   const flag = options.dockerConfig?.trim();
@@ -83,7 +84,7 @@ export function findDockerConfig(options: RegistryAuthOptions): DockerConfigText
     );
   }
   const source = `--docker_config file ${path}`;
-  return { text: readConfigFile(path, source, false)!, source, format: 'detect' };
+  return { text: readOperatorConfig(path, source), source, format: 'detect' };
 }
 
 // Picks this image's entry from a config's text and encodes it for the daemon. Registers every
@@ -118,7 +119,22 @@ export function configKeyHost(key: string): string {
   return key.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase();
 }
 
-function readConfigFile(path: string, source: string, optional: boolean): string | undefined {
+// The task's own file: never a link (nor a linked directory on the way), never outside the
+// sandbox, and a refusal reveals nothing of the host file a link may point at.
+function readSandboxConfig(sandbox: string, relative: string, source: string): string | undefined {
+  let bytes: Buffer | undefined;
+  try {
+    bytes = readSandboxFile(sandbox, relative, MAX_CONFIG_BYTES);
+  } catch (error) {
+    if (!(error instanceof SandboxFileError)) throw error;
+    const code = error.code === 'ERR_SANDBOX_FILE_TOO_BIG' ? 'ERR_REGISTRY_AUTH_INVALID' : 'ERR_REGISTRY_AUTH_UNREADABLE';
+    throw new RegistryAuthError(`Cannot use the Docker config: ${error.message}`, { code, source });
+  }
+  return bytes?.toString('utf8');
+}
+
+// The operator's file (--docker_config): trusted, so its path may be named.
+function readOperatorConfig(path: string, source: string): string {
   try {
     const stats = statSync(path);
     if (!stats.isFile()) {
@@ -136,7 +152,6 @@ function readConfigFile(path: string, source: string, optional: boolean): string
   } catch (error) {
     if (error instanceof RegistryAuthError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (optional && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
     throw new RegistryAuthError(`Cannot read the Docker config from ${source} (${code ?? 'error'})`, {
       code: 'ERR_REGISTRY_AUTH_UNREADABLE', source, cause: error,
     });
@@ -156,10 +171,9 @@ function registryMap(config: DockerConfigText): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(config.text);
-  } catch (error) {
+  } catch {
     // V8's message quotes the text around the fault, which may be a password: keep only where.
-    const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    throw invalid(position === undefined ? 'it is not valid JSON' : `it is not valid JSON (at character ${position})`);
+    throw invalid(`it is not valid JSON (${describeJsonError(config.text)})`);
   }
   if (!isObject(parsed)) throw invalid('it is not a JSON object');
   const format = config.format === 'detect' ? ('auths' in parsed ? 'config.json' : 'dockercfg') : config.format;

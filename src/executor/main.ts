@@ -1,8 +1,8 @@
 // Entry point of dist/executor.js: read the configuration, run the executor, exit with its code.
 // The container's output goes to this process's stdout/stderr (the sandbox files, or whatever
 // logger the agent attached); the executor's own diagnostics go to stderr.
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { ConfigError } from '../config/config-error.js';
 import { executorHelp, loadExecutorConfig, type ExecutorConfig } from '../config/executor-config.js';
 import { DockerEngine } from '../docker/engine.js';
@@ -12,7 +12,7 @@ import { prepareStateDirectory, StateDirectoryError } from '../state/state-direc
 import { configureLog, errorMessage, log, registerSecret } from '../log.js';
 import { AgentConnection } from './agent-connection.js';
 import { Executor } from './executor.js';
-import { outputSink } from './output-sink.js';
+import { OutputSink, outputSink } from './output-sink.js';
 import { SharedStderr } from './shared-stderr.js';
 
 async function main(): Promise<number> {
@@ -66,8 +66,9 @@ async function main(): Promise<number> {
   }
   const code = await executor.run();
   state.lock.release();
-  stderr.end();
-  await Promise.all([flush(stdout), flush(stderr)]);
+  // Set before flushing: a flush cut short must not leave the exit code at 0.
+  process.exitCode = code;
+  await flush(stdout, stderr);
   return code;
 }
 
@@ -84,9 +85,36 @@ async function claimState(config: ExecutorConfig): Promise<{ directory: string; 
   }
 }
 
-async function flush(stream: Writable): Promise<void> {
-  if (stream.writableLength > 0) await once(stream, 'drain');
+const FLUSH_TIMEOUT_MS = 5000;
+
+// Ends the output sinks, the loss totals written last, and waits for them within a bound: a
+// reader that never reads (or a dead pipe) must not hold the exit, nor change its code.
+async function flush(stdout: Writable, stderr: SharedStderr): Promise<void> {
+  const sinks = [stdout, stderr.target].filter((sink): sink is OutputSink => sink instanceof OutputSink);
+  for (const sink of sinks) {
+    const summary = sink.lossSummary();
+    if (summary !== undefined) log.warn(summary);
+  }
+  const ended = Promise.all([
+    finished(stdout.end()),
+    finished(stderr.end()).then(() => finished(stderr.target.end())),
+  ]).then(() => true, () => true);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), FLUSH_TIMEOUT_MS);
+  });
+  const inTime = await Promise.race([ended, late]);
+  clearTimeout(timer);
+  if (inTime) return;
+  for (const sink of sinks) {
+    sink.abandonQueued();
+    sink.destroy();
+  }
 }
+
+// A dead stderr (before the sinks exist, or Node's own warnings) is dropped silently: nowhere
+// else could report it.
+process.stderr.on('error', () => undefined);
 
 main().then(
   (code) => {

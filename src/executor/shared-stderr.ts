@@ -8,7 +8,8 @@ const NEWLINE = 0x0a;
 const HOLD_MS = 1000;
 
 export class SharedStderr extends Writable {
-  private readonly target: Writable;
+  // Where both kinds of lines go (the executor's stderr sink).
+  readonly target: Writable;
   private midLine = false;
   private held: string[] = [];
   private holdTimer: NodeJS.Timeout | undefined;
@@ -20,6 +21,8 @@ export class SharedStderr extends Writable {
 
   // One diagnostic line (with its newline).
   diagnostic(line: string): void {
+    // After the flush at exit there is nowhere left to write.
+    if (this.target.writableEnded || this.target.destroyed) return;
     if (!this.midLine) {
       this.target.write(line);
       return;
@@ -54,6 +57,7 @@ export class SharedStderr extends Writable {
     this.holdTimer = undefined;
     const lines = this.held;
     this.held = [];
+    if (this.target.writableEnded || this.target.destroyed) return;
     for (const line of lines) this.target.write(line);
   }
 }

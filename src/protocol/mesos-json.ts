@@ -4,6 +4,7 @@
 import descriptorJson from '../proto/generated/descriptor.json' with { type: 'json' };
 import { randomUUID } from 'node:crypto';
 import { CodecError } from './errors.js';
+import { describeJsonError } from './json-error.js';
 
 interface FieldJson {
   rule?: string;
@@ -139,6 +140,18 @@ export const MAX_NESTING = 100;
 // JSON.parse, plus the bare Infinity/-Infinity/NaN values the agent's RapidJSON writer emits.
 // Nesting deeper than MAX_NESTING is a SyntaxError, like any other text that is not Mesos JSON.
 export function parseJsonTolerant(text: string): unknown {
+  try {
+    return parseBareNumbers(text);
+  } catch (error) {
+    // V8's message quotes the text around the fault: say only where it is.
+    if (error instanceof SyntaxError && !(error instanceof NestingError)) throw new SyntaxError(describeJsonError(text, { bareNumbers: true }));
+    throw error;
+  }
+}
+
+class NestingError extends SyntaxError {}
+
+function parseBareNumbers(text: string): unknown {
   const found = scanJson(text);
   if (found.length === 0) return JSON.parse(text);
 
@@ -178,7 +191,7 @@ function scanJson(text: string): Array<[number, string]> {
       continue;
     } else if (c === '{' || c === '[') {
       depth += 1;
-      if (depth > MAX_NESTING) throw new SyntaxError(`JSON nested deeper than ${MAX_NESTING} levels at position ${i}`);
+      if (depth > MAX_NESTING) throw new NestingError(`JSON nested deeper than ${MAX_NESTING} levels at byte ${Buffer.byteLength(text.slice(0, i), 'utf8')}`);
       previous = c;
     } else if (c === '}' || c === ']') {
       depth -= 1;
@@ -227,8 +240,9 @@ function parseMessage(type: MessageType, json: Record<string, unknown>, path: st
     } else if (field.label === 'map') {
       if (!isObject(raw)) fail(fieldPath, 'an object', raw);
       const entries: Array<[string, unknown]> = [];
-      for (const [key, element] of Object.entries(raw)) {
-        const entryPath = `${fieldPath}${pathKey(key)}`;
+      for (const [index, [key, element]] of Object.entries(raw).entries()) {
+        // The key is input: an error names the entry by its place, not by its text.
+        const entryPath = `${fieldPath}{entry ${index}}`;
         parseMapKey(field.keyType!, key, entryPath);
         const value = parseValue(field.value, element, entryPath, false, depth);
         if (value !== DROP) entries.push([key, value]);
@@ -254,7 +268,7 @@ function parseValue(kind: ValueKind, raw: unknown, path: string, required: boole
       if (number !== undefined) return number;
       // Mesos drops an unknown name on a non-required field (newer peers may know more values).
       if (!required) return DROP;
-      throw new CodecError(`${path}: Failed to find enum for '${raw}' in ${kind.type.name}`);
+      throw new CodecError(`${path}: Failed to find enum for a name of ${Buffer.byteLength(raw, 'utf8')} bytes in ${kind.type.name}`);
     }
     case 'scalar':
       return parseScalar(kind.type, raw, path);
@@ -475,10 +489,9 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   switch (typeof value) {
-    case 'string': {
-      const text = JSON.stringify(value);
-      return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
-    }
+    // Never the text itself: it may be a secret in the wrong place.
+    case 'string':
+      return `a string of ${Buffer.byteLength(value, 'utf8')} bytes`;
     case 'object':
       return 'an object';
     case 'undefined':

@@ -383,6 +383,6 @@ test('decodeJsonValue takes Mesos JSON that is already parsed, Infinity included
   );
   assert.throws(
     () => decodeJsonValue('mesos.v1.TaskInfo', 'a string'),
-    codecError(/^Failed to de-serialize mesos\.v1\.TaskInfo: Expected a JSON object for mesos\.v1\.TaskInfo, got "a string"$/),
+    codecError(/^Failed to de-serialize mesos\.v1\.TaskInfo: Expected a JSON object for mesos\.v1\.TaskInfo, got a string of 8 bytes$/),
   );
 });

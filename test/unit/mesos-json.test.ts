@@ -94,7 +94,7 @@ test('fromMesosJson drops an unknown name on an optional enum, as Mesos does', (
 test('fromMesosJson rejects an unknown name on a required enum', () => {
   assert.throws(
     () => fromMesosJson('mesos.v1.TaskStatus', { task_id: { value: 't' }, state: 'TASK_BOGUS' }),
-    codecError(/^state: Failed to find enum for 'TASK_BOGUS'/),
+    codecError(/^state: Failed to find enum for a name of 10 bytes in mesos\.v1\.TaskState/),
   );
 });
 
@@ -129,7 +129,7 @@ test('fromMesosJson accepts 64-bit integers as numbers or numeric strings', () =
 test('fromMesosJson rejects integers of the wrong type or range', () => {
   assert.throws(
     () => fromMesosJson('mesos.v1.DurationInfo', { nanoseconds: 'abc' }),
-    codecError(/^nanoseconds: expected an integer, got "abc"$/),
+    codecError(/^nanoseconds: expected an integer, got a string of 3 bytes$/),
   );
   assert.throws(
     () => fromMesosJson('mesos.v1.DurationInfo', { nanoseconds: 1.5 }),
@@ -171,7 +171,7 @@ test('fromMesosJson names the full path of a value of the wrong JSON type', () =
   };
   assert.throws(
     () => fromMesosJson('mesos.v1.executor.Event', event),
-    codecError(/^launch\.task\.resources\[0\]\.scalar\.value: expected a number, got "abc"$/),
+    codecError(/^launch\.task\.resources\[0\]\.scalar\.value: expected a number, got a string of 3 bytes$/),
   );
   assert.throws(
     () => fromMesosJson('mesos.v1.TaskInfo', { name: 7 }),
@@ -183,11 +183,11 @@ test('fromMesosJson names the full path of a value of the wrong JSON type', () =
   );
   assert.throws(
     () => fromMesosJson('mesos.v1.TaskInfo', { task_id: 'my-task' }),
-    codecError(/^task_id: expected an object, got "my-task"$/),
+    codecError(/^task_id: expected an object, got a string of 7 bytes$/),
   );
   assert.throws(
     () => fromMesosJson('mesos.v1.TaskInfo', { limits: { cpus: 2 } }),
-    codecError(/^limits\.cpus: expected an object, got 2$/),
+    codecError(/^limits\{entry 0\}: expected an object, got 2$/),
   );
   assert.throws(
     () => fromMesosJson('mesos.v1.TaskInfo', { limits: [] }),
@@ -197,7 +197,7 @@ test('fromMesosJson names the full path of a value of the wrong JSON type', () =
 
 test('fromMesosJson requires an object at the top level', () => {
   assert.throws(() => fromMesosJson('mesos.v1.executor.Call', []), codecError(/Expected a JSON object for mesos\.v1\.executor\.Call, got an array/));
-  assert.throws(() => fromMesosJson('mesos.v1.executor.Call', 'x'), codecError(/got "x"/));
+  assert.throws(() => fromMesosJson('mesos.v1.executor.Call', 'x'), codecError(/got a string of 1 bytes/));
   assert.throws(() => fromMesosJson('mesos.v1.NoSuchThing', {}), codecError(/Unknown message type 'mesos\.v1\.NoSuchThing'/));
 });
 

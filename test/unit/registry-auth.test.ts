@@ -236,6 +236,6 @@ test('an unreadable or misplaced config is an error naming where it was looked f
   mkdirSync(join(withDirectory, '.docker', 'config.json'), { recursive: true });
   assertAuthError(
     () => loadRegistryAuth(PRIVATE, { sandboxDirectory: withDirectory, dockerConfig: undefined }),
-    'ERR_REGISTRY_AUTH_UNREADABLE', /sandbox \.docker\/config\.json: it is not a regular file/, [],
+    'ERR_REGISTRY_AUTH_UNREADABLE', /sandbox \.docker\/config\.json is not a regular file \(a directory\)/, [],
   );
 });

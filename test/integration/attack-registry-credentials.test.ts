@@ -1,0 +1,82 @@
+// Attack: a task links its sandbox Docker config to another tenant's credentials on the host
+// (the file itself, or the whole .docker directory), hoping root reads them for its pull. The
+// pull must not use them: the task fails with a message naming the sandbox file, and no status
+// or log reveals the host path.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { DOCKER_SOCKET, eventually, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+
+const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
+const PASSWORD = 'testpassword';
+const CONFIG = JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
+
+async function imagePresent(): Promise<boolean> {
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  try {
+    return (await docker.call('GET', `/images/${encodeURIComponent(IMAGE)}/json`)).status === 200;
+  } finally {
+    docker.close();
+  }
+}
+
+async function removeLocalImage(): Promise<void> {
+  const docker = new DockerEngine(DOCKER_SOCKET);
+  try {
+    await docker.call('DELETE', `/images/${encodeURIComponent(IMAGE)}?force=1`);
+  } finally {
+    docker.close();
+  }
+}
+
+// Another tenant's valid credentials, in a host directory outside every sandbox.
+function otherTenant(t: TestContext): string {
+  const home = mkdtempSync(join(tmpdir(), 'other-tenant-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  mkdirSync(join(home, '.docker'), { mode: 0o700 });
+  writeFileSync(join(home, '.docker', 'config.json'), CONFIG, { mode: 0o600 });
+  return join(home, '.docker');
+}
+
+const variants: Array<[string, string, (sandbox: string, hostDocker: string) => void]> = [
+  ['.docker/config.json is a link to the file', '.docker/config.json', (sandbox, hostDocker) => {
+    mkdirSync(join(sandbox, '.docker'));
+    symlinkSync(join(hostDocker, 'config.json'), join(sandbox, '.docker', 'config.json'));
+  }],
+  ['.docker is a link to the directory', '.docker', (sandbox, hostDocker) => {
+    symlinkSync(hostDocker, join(sandbox, '.docker'));
+  }],
+];
+
+for (const [what, named, plant] of variants) {
+  test(`a sandbox ${what}: the other tenant's credentials are not used`, { timeout: 180_000 }, async (t) => {
+    const hostDocker = otherTenant(t);
+    await removeLocalImage();
+    const agent = await startAgent(t, { holdLaunch: true });
+    const task = shellTask('echo pulled with stolen credentials');
+    task.container!.docker!.image = IMAGE;
+    const record = agent.launch(task);
+    await eventually('the subscription', () => record.state === 'running' || undefined);
+    // Planted before LAUNCH, as a task of the same sandbox (or its fetcher) could.
+    plant(record.sandbox, hostDocker);
+    agent.sendEvent(record.executorId, { type: 2, launch: { task } });
+
+    const last = await terminal(agent, record, 120_000);
+    assert.equal(last.status.state, 3, 'TASK_FAILED');
+    assert.equal(last.status.reason, 21, 'REASON_CONTAINER_LAUNCH_FAILED');
+    assert.equal(last.status.message, `Cannot use the Docker config: sandbox ${named} is a symbolic link; refusing to follow it`);
+    assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_FAILED']);
+    assert.equal(await imagePresent(), false, 'nothing was pulled');
+    assert.equal(sandboxFile(record, 'stdout'), '');
+    assert.equal(await exitCode(record), 0);
+
+    const texts = [sandboxFile(record, 'stderr'), ...record.updates.map((update) => `${update.status.message ?? ''} ${Buffer.from(update.status.data ?? []).toString('latin1')}`)];
+    for (const text of texts) {
+      assert.ok(!text.includes(hostDocker) && !text.includes('other-tenant-'), `the host path is revealed: ${text}`);
+      assert.ok(!text.includes(PASSWORD), 'the password is revealed');
+    }
+  });
+}
