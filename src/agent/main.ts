@@ -9,7 +9,6 @@ import { parseDuration } from '../config/duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec } from '../config/flags.js';
 import { DockerEngine } from '../docker/engine.js';
 import { sweepOrphans } from '../docker/orphan-sweep.js';
-import { DEFAULT_STATE_DIR } from '../state/state-directory.js';
 import { isTerminalState, stateName, TaskState } from '../executor/task-states.js';
 import { LocalAgent, type ReceivedUpdate } from './local-agent.js';
 import { readTaskInfo, TaskFileError } from './task-file.js';
@@ -35,7 +34,6 @@ const SWEEP_FLAGS: readonly FlagSpec[] = [
   { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
   { name: 'dry_run', kind: 'bool', help: 'Only list what would be removed', default: 'false' },
   { name: 'adoption_window', kind: 'duration', help: 'Spare containers whose executor died less than this long ago', default: '30secs' },
-  { name: 'state_dir', kind: 'string', help: 'The executors\' --state_dir (where their checkpoints tell how long ago they died)', default: DEFAULT_STATE_DIR },
 ];
 
 async function sweep(argv: string[]): Promise<number> {
@@ -45,7 +43,7 @@ async function sweep(argv: string[]): Promise<number> {
   if (!window.ok) throw new ConfigError(`Invalid --adoption_window: ${window.error}`);
   const docker = new DockerEngine(flags.get('docker_socket') ?? '/var/run/docker.sock');
   try {
-    const swept = await sweepOrphans(docker, { dryRun, adoptionWindowMs: window.ms, stateRoot: flags.get('state_dir') ?? DEFAULT_STATE_DIR });
+    const swept = await sweepOrphans(docker, { dryRun, adoptionWindowMs: window.ms });
     for (const container of swept) {
       const owner = container.labels['org.apache.mesos.executor_pid'];
       const task = container.labels['org.apache.mesos.task_id'] ?? '?';

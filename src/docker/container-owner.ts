@@ -11,6 +11,10 @@ export const OWNER_LABELS = {
   start: 'org.apache.mesos.executor_start',
 } as const;
 
+// Where the owning executor keeps its checkpoint, whose age tells the orphan sweep how long ago
+// that executor died (whatever --state_dir the sweeping one was given).
+export const STATE_DIRECTORY_LABEL = 'org.apache.mesos.executor_state_dir';
+
 export interface Host {
   readonly hostname: string;
   readonly bootId: string;

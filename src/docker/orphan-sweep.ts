@@ -3,10 +3,9 @@
 // `node dist/agent.js sweep`.
 import { lstatSync } from 'node:fs';
 import { CHECKPOINT_NAME } from '../executor/checkpoint.js';
-import { DEFAULT_STATE_DIR, executorStatePath } from '../state/state-directory.js';
 import { join } from 'node:path';
 import type { DockerEngine } from './engine.js';
-import { OWNER_LABELS, ownership, thisHost, type Host } from './container-owner.js';
+import { OWNER_LABELS, STATE_DIRECTORY_LABEL, ownership, thisHost, type Host } from './container-owner.js';
 import { errorMessage, log } from '../log.js';
 
 export interface SweptContainer {
@@ -24,7 +23,7 @@ export const DEFAULT_ADOPTION_WINDOW_MS = 30_000;
 
 export async function sweepOrphans(
   docker: DockerEngine,
-  options: { host?: Host; dryRun?: boolean; adoptionWindowMs?: number; stateRoot?: string; spare?: (labels: Readonly<Record<string, string>>) => boolean } = {},
+  options: { host?: Host; dryRun?: boolean; adoptionWindowMs?: number; spare?: (labels: Readonly<Record<string, string>>) => boolean } = {},
 ): Promise<SweptContainer[]> {
   const windowMs = options.adoptionWindowMs ?? DEFAULT_ADOPTION_WINDOW_MS;
   const filters = encodeURIComponent(JSON.stringify({ label: [OWNER_LABELS.pid] }));
@@ -36,7 +35,7 @@ export async function sweepOrphans(
   for (const container of containers) {
     const labels = container.Labels ?? {};
     if (ownership(labels, options.host ?? thisHost) !== 'gone' || options.spare?.(labels)) continue;
-    if (recentlyOwned(labels, options.stateRoot ?? DEFAULT_STATE_DIR, windowMs)) continue;
+    if (recentlyOwned(labels, windowMs)) continue;
     const name = (container.Names?.[0] ?? container.Id).replace(/^\//, '');
     if (options.dryRun) {
       swept.push({ id: container.Id, name, labels, removed: false });
@@ -55,12 +54,10 @@ export async function sweepOrphans(
   return swept;
 }
 
-function recentlyOwned(labels: Readonly<Record<string, string>>, stateRoot: string, windowMs: number): boolean {
-  const sandboxDirectory = labels['org.apache.mesos.sandbox'];
-  const frameworkId = labels['org.apache.mesos.framework_id'];
-  const executorId = labels['org.apache.mesos.executor_id'];
-  if (!sandboxDirectory || !frameworkId || !executorId || windowMs <= 0) return false;
-  const directory = executorStatePath(stateRoot, { frameworkId, executorId, sandboxDirectory });
+// The label names the owner's state directory (only the executor sets labels of this prefix).
+function recentlyOwned(labels: Readonly<Record<string, string>>, windowMs: number): boolean {
+  const directory = labels[STATE_DIRECTORY_LABEL];
+  if (!directory || !directory.startsWith('/') || windowMs <= 0) return false;
   try {
     return Date.now() - lstatSync(join(directory, CHECKPOINT_NAME)).mtimeMs < windowMs;
   } catch {

@@ -11,7 +11,7 @@ import type { DockerEngine } from '../docker/engine.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log, redact } from '../log.js';
 import { scrubInspectData } from '../docker/container-inspect.js';
-import { ownerLabels } from '../docker/container-owner.js';
+import { ownerLabels, STATE_DIRECTORY_LABEL } from '../docker/container-owner.js';
 import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
@@ -545,6 +545,7 @@ export class Executor {
       ...(this.config.agentId ? { 'org.apache.mesos.agent_id': this.config.agentId } : {}),
       ...(this.containerId ? { 'org.apache.mesos.container_id': this.containerId } : {}),
       'org.apache.mesos.sandbox': this.config.sandboxDirectory,
+      [STATE_DIRECTORY_LABEL]: this.deps.stateDirectory,
       ...ownerLabels(),
     };
   }
