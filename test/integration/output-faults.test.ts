@@ -3,7 +3,8 @@
 // code all still work (with the built executor and a real container).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -70,4 +71,40 @@ test('a stdout pipe that is never read does not hold the exit nor turn its code 
   const stderr = sandboxFile(record, 'stderr');
   assert.match(stderr, /does not checkpoint; stopping the task and exiting/);
   assert.match(stderr, /Lost \d+ bytes of the container's stdout: its reader stopped taking any; further losses are counted/);
+});
+
+// The sandbox itself on a small tmpfs, filled by the container: the executor's own stdout and
+// stderr (the sandbox files) have no room left, and the task still ends as asked.
+async function fullSandbox(t: TestContext, extra: Record<string, unknown>) {
+  const agent = await startAgent(t);
+  const task = shellTask(`dd if=/dev/zero of=/mnt/mesos/sandbox/fill bs=4k 2>/dev/null; trap 'exit 0' TERM; ${FLOOD}`, extra);
+  const containerId = randomUUID();
+  const sandbox = agent.sandboxOf(task.task_id!.value, containerId);
+  mkdirSync(sandbox, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', sandbox]);
+  t.after(() => execFileSync('umount', ['-l', sandbox]));
+  const record = agent.launch(task, { containerId });
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1, 60_000);
+  await eventually('the container to fill the sandbox', () => (statfsSync(sandbox).bavail === 0 ? true : undefined));
+  return { agent, record };
+}
+
+test('a sandbox filled by its container: KILL still ends the task, one terminal update, nothing left behind', { timeout: 120_000 }, async (t) => {
+  const { agent, record } = await fullSandbox(t, {});
+  agent.kill(record.executorId, 1000);
+  const last = await terminal(agent, record);
+  assert.equal(last.status.state, 4, `TASK_KILLED: ${last.status.message}`);
+  assert.equal(await exitCode(record), 0);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
+  assert.equal(await containerExists(record.containerName), false);
+});
+
+test('a sandbox filled by its container: max_completion_time still ends the task', { timeout: 120_000 }, async (t) => {
+  const { agent, record } = await fullSandbox(t, { max_completion_time: { nanoseconds: 4e9 } });
+  const last = await terminal(agent, record);
+  assert.equal(last.status.state, 3, 'TASK_FAILED');
+  assert.equal(last.status.reason, 33, `REASON_MAX_COMPLETION_TIME_REACHED: ${last.status.message}`);
+  assert.equal(await exitCode(record), 0);
+  assert.equal(record.updates.filter((update) => !update.duplicate && update.status.state === 3).length, 1, 'one terminal update');
+  assert.equal(await containerExists(record.containerName), false);
 });
