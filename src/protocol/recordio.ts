@@ -83,7 +83,7 @@ export class RecordIODecoder {
     if (end === -1) {
       if (all.length > MAX_HEADER_BYTES) {
         throw new RecordIOError(
-          `Invalid RecordIO header: no newline within ${MAX_HEADER_BYTES} bytes (got ${describe(all.subarray(0, MAX_HEADER_BYTES))}...)`,
+          `Invalid RecordIO header: no newline within ${MAX_HEADER_BYTES} bytes`,
         );
       }
       return undefined;
@@ -111,7 +111,8 @@ export class RecordIODecoder {
 
 function parseLength(header: string, maxRecordBytes: number): number {
   if (!/^[0-9]{1,20}$/.test(header)) {
-    throw new RecordIOError(`Invalid RecordIO header ${JSON.stringify(header)}: expected a decimal record length`);
+    // Described, never quoted: the bytes may be anything, a secret included.
+    throw new RecordIOError(`Invalid RecordIO header of ${header.length} bytes: expected a decimal record length`);
   }
   const length = Number(header);
   if (!Number.isSafeInteger(length) || length > maxRecordBytes) {
@@ -120,8 +121,4 @@ function parseLength(header: string, maxRecordBytes: number): number {
     );
   }
   return length;
-}
-
-function describe(bytes: Buffer): string {
-  return JSON.stringify(bytes.toString('latin1'));
 }

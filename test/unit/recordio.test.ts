@@ -80,13 +80,14 @@ test('decoded records are copies: reusing the input buffer does not change them'
 
 test('a header that is not a decimal length throws RecordIOError naming it', () => {
   const cases: Array<[string, RegExp]> = [
-    ['abc\nxyz', /Invalid RecordIO header "abc": expected a decimal record length/],
-    ['-1\nx', /Invalid RecordIO header "-1"/],
-    ['+5\nhello', /Invalid RecordIO header "\+5"/],
-    [' 5\nhello', /Invalid RecordIO header " 5"/],
-    ['5x\nhello', /Invalid RecordIO header "5x"/],
-    ['1.5\nhello', /Invalid RecordIO header "1.5"/],
-    ['\nhello', /Invalid RecordIO header "": expected a decimal record length/],
+    ['abc\nxyz', /^Invalid RecordIO header of 3 bytes: expected a decimal record length$/],
+    ['-1\nx', /Invalid RecordIO header of 2 bytes/],
+    ['+5\nhello', /Invalid RecordIO header of 2 bytes/],
+    [' 5\nhello', /Invalid RecordIO header of 2 bytes/],
+    ['5x\nhello', /Invalid RecordIO header of 2 bytes/],
+    ['1.5\nhello', /Invalid RecordIO header of 3 bytes/],
+    ['\nhello', /^Invalid RecordIO header of 0 bytes: expected a decimal record length$/],
+    ['sekrit-token\nhello', /^Invalid RecordIO header of 12 bytes: expected a decimal record length$/],
   ];
   for (const [input, pattern] of cases) {
     const decoder = new RecordIODecoder();
@@ -96,10 +97,10 @@ test('a header that is not a decimal length throws RecordIOError naming it', () 
 
 test('a bad header after a good record throws, and the decoder stays failed', () => {
   const decoder = new RecordIODecoder();
-  assert.throws(() => decoder.push(Buffer.from('2\nokNOPE\n')), recordIOError(/"NOPE"/));
+  assert.throws(() => decoder.push(Buffer.from('2\nokNOPE\n')), recordIOError(/header of 4 bytes/));
   // A valid stream afterwards is still refused, with the same error.
-  assert.throws(() => decoder.push(Buffer.from('5\nhello')), recordIOError(/"NOPE"/));
-  assert.throws(() => decoder.push(Buffer.alloc(0)), recordIOError(/"NOPE"/));
+  assert.throws(() => decoder.push(Buffer.from('5\nhello')), recordIOError(/header of 4 bytes/));
+  assert.throws(() => decoder.push(Buffer.alloc(0)), recordIOError(/header of 4 bytes/));
 });
 
 test('a header longer than 20 bytes without a newline throws before the newline arrives', () => {
@@ -112,7 +113,7 @@ test('a header longer than 20 bytes without a newline throws before the newline 
   const garbage = new RecordIODecoder();
   assert.throws(
     () => garbage.push(Buffer.from('<html><body>Bad Gateway</body></html>')),
-    recordIOError(/no newline within 20 bytes \(got "<html><body>Bad Gate"\.\.\.\)/),
+    recordIOError(/^Invalid RecordIO header: no newline within 20 bytes$/),
   );
 });
 
