@@ -46,6 +46,12 @@ export class DockerEngine {
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const what = `${method} ${path.split('?')[0]}`;
     return new Promise<EngineResponse>((resolve, reject) => {
+      // Checked before a request exists: one destroyed before its 'error' listener is attached
+      // would raise an unhandled 'socket hang up' and kill the executor.
+      if (options.signal?.aborted) {
+        reject(new DockerError(`${what} was cancelled`, { cause: options.signal.reason }));
+        return;
+      }
       const request = http.request({
         socketPath: this.socketPath,
         path,

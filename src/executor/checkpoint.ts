@@ -9,6 +9,8 @@ import type { mesos } from '../proto/generated/mesos.js';
 import { readPrivateFile, writePrivateFile } from '../state/private-file.js';
 import { withoutSecretValues } from './secret-free-task.js';
 import type { Update } from './update-ledger.js';
+import type { KillInProgress } from './task-runner.js';
+import type { KillCause } from './terminal-status.js';
 
 export const CHECKPOINT_NAME = 'checkpoint.json';
 const VERSION = 2;
@@ -27,6 +29,8 @@ export interface Checkpoint {
   readonly terminalReported: boolean;
   // The last state reported for the task, so an adopting executor does not repeat it.
   readonly lastState: number | undefined;
+  // A kill under way, which an adopting executor carries on.
+  readonly kill?: KillInProgress | undefined;
 }
 
 export class CheckpointError extends Error {
@@ -50,6 +54,7 @@ export function writeCheckpoint(stateDirectory: string, checkpoint: Checkpoint):
     acknowledged_tasks: checkpoint.acknowledgedTasks,
     terminal_reported: checkpoint.terminalReported,
     last_state: checkpoint.lastState,
+    kill: checkpoint.kill,
   };
   writePrivateFile(stateDirectory, CHECKPOINT_NAME, JSON.stringify(body));
 }
@@ -82,6 +87,7 @@ export function readCheckpoint(stateDirectory: string): Checkpoint | undefined {
       acknowledgedTasks: Array.isArray(body.acknowledged_tasks) ? body.acknowledged_tasks.map(String) : [],
       terminalReported: body.terminal_reported === true,
       lastState: typeof body.last_state === 'number' ? body.last_state : undefined,
+      kill: killInProgress(body.kill),
     };
   } catch (error) {
     throw new CheckpointError(`Checkpoint ${path} is corrupt: ${(error as Error).message}`);
@@ -96,4 +102,13 @@ export function touchCheckpoint(stateDirectory: string): void {
   } catch {
     // Not written yet.
   }
+}
+
+const KILL_CAUSES: readonly KillCause[] = ['framework', 'shutdown', 'agent-lost', 'health-check', 'max-completion'];
+
+function killInProgress(value: unknown): KillInProgress | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const kill = value as Record<string, unknown>;
+  if (!KILL_CAUSES.includes(kill.cause as KillCause) || typeof kill.graceMs !== 'number' || typeof kill.deadline !== 'number') return undefined;
+  return { cause: kill.cause as KillCause, graceMs: kill.graceMs, deadline: kill.deadline, stopSignalSent: kill.stopSignalSent === true };
 }

@@ -21,11 +21,12 @@ import { checkNeedsSecrets } from './secret-free-task.js';
 import { outputAlreadyWritten } from './output-resume.js';
 import { LongTimeout, settlesWithin, sleep } from '../timers.js';
 import { killGraceMs } from './kill-grace.js';
-import { TaskRunner } from './task-runner.js';
+import { TaskRunner, type KillInProgress } from './task-runner.js';
 
 interface Adoption {
   readonly containerName: string;
   readonly lastState: number | undefined;
+  readonly kill: KillInProgress | undefined;
 }
 import type { KillCause } from './terminal-status.js';
 import { UpdateLedger, type Update } from './update-ledger.js';
@@ -279,8 +280,9 @@ export class Executor {
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
       stderr: this.deps.stderr,
-      ...(adopt ? { adopt: { lastState: adopt.lastState, written: outputAlreadyWritten(), terminalReported: this.terminalTasks.has(taskId) } } : {}),
+      ...(adopt ? { adopt: { lastState: adopt.lastState, written: outputAlreadyWritten(), terminalReported: this.terminalTasks.has(taskId), kill: adopt.kill } } : {}),
       report: (fields) => this.report(taskId, fields),
+      changed: () => this.persist(),
     });
     this.runner.done.then(() => {
       this.runnerDone = true;
@@ -313,7 +315,7 @@ export class Executor {
     if (!task || !taskId || !checkpoint.containerName) return;
     this.tasks.set(taskId, task);
     if (checkpoint.terminalReported) this.terminalTasks.add(taskId);
-    this.adoption = { task, containerName: checkpoint.containerName, lastState: checkpoint.lastState };
+    this.adoption = { task, containerName: checkpoint.containerName, lastState: checkpoint.lastState, kill: checkpoint.kill };
   }
 
   private onLaunchGroup(tasks: readonly mesos.v1.ITaskInfo[]): void {
@@ -523,6 +525,7 @@ export class Executor {
         acknowledgedTasks: this.ledger.acknowledgedTaskIds(),
         terminalReported: this.terminalTasks.has(runner.taskId),
         lastState: this.lastState,
+        kill: runner.killInProgress,
       });
     } catch (error) {
       log.error(`Could not write the executor checkpoint: ${errorMessage(error)}`);

@@ -17,10 +17,12 @@ export class KillEscalation {
   private stopSent = false;
   private killSent = false;
 
-  constructor(options: { signal: Signaller; stopSignal: string; now?: () => number }) {
+  // stopSignalSent: the stop signal went out already (a kill carried on by a restarted executor).
+  constructor(options: { signal: Signaller; stopSignal: string; now?: () => number; stopSignalSent?: boolean }) {
     this.signal = options.signal;
     this.stopSignal = options.stopSignal;
     this.now = options.now ?? Date.now;
+    this.stopSent = options.stopSignalSent ?? false;
   }
 
   get sigkillSent(): boolean {

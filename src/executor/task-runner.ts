@@ -47,6 +47,8 @@ export interface TaskRunnerOptions {
   // Operator policy (--allow_privileged and friends); none means the stock executor's parity.
   readonly policy?: ContainerPolicy;
   report(fields: StatusFields): void;
+  // Something a restarted executor would need changed (a kill began or shortened): checkpoint it.
+  changed?(): void;
 }
 
 export interface Adoption {
@@ -56,6 +58,17 @@ export interface Adoption {
   readonly written: { readonly stdout: number; readonly stderr: number } | undefined;
   // The terminal update went out already: only the container's removal is left.
   readonly terminalReported: boolean;
+  // A kill the earlier executor had begun: it goes on, to the same SIGKILL deadline.
+  readonly kill?: KillInProgress | undefined;
+}
+
+// What an executor started again needs to carry a kill on (checkpointed).
+export interface KillInProgress {
+  readonly cause: KillCause;
+  readonly graceMs: number;
+  // When SIGKILL is due, in epoch milliseconds.
+  readonly deadline: number;
+  readonly stopSignalSent: boolean;
 }
 
 interface KillRequest {
@@ -103,6 +116,12 @@ export class TaskRunner {
   // Unix seconds just before the start, for reading the container's events.
   private startedAt = 0;
   private killRequest: KillRequest | undefined;
+  // Set when an adopted kill already sent the container its stop signal.
+  private resumedStopSignalSent = false;
+  // When the kill's SIGKILL is due (epoch ms), for the checkpoint.
+  private killDeadline: number | undefined;
+  // Aborts an image pull only: a kill during the pull abandons it (the task will never run).
+  private readonly pullAbort = new AbortController();
   private escalation: KillEscalation | undefined;
   private completionTimer: LongTimeout | undefined;
   private readonly abort = new AbortController();
@@ -156,12 +175,26 @@ export class TaskRunner {
       }
       this.phaseValue = 'killing';
       void this.checks?.stop();
-      // A pull in progress is abandoned: the task will never run.
-      if (!this.containerId) this.abort.abort();
+      // A pull in progress is abandoned: the task will never run. (Nothing else is aborted: an
+      // adoption's watch on the container must live on to see the kill through.)
+      this.pullAbort.abort();
     } else if (graceMs < this.killRequest!.graceMs) {
       this.killRequest!.graceMs = graceMs;
     }
+    this.killDeadline = Math.min(this.killDeadline ?? Infinity, Date.now() + Math.max(0, graceMs));
     if (this.started) this.escalate(graceMs);
+    this.options.changed?.();
+  }
+
+  // The kill in progress, for the checkpoint; undefined when there is none.
+  get killInProgress(): KillInProgress | undefined {
+    if (!this.killRequest || this.killDeadline === undefined || this.phaseValue === 'terminated') return undefined;
+    return {
+      cause: this.killRequest.cause,
+      graceMs: this.killRequest.graceMs,
+      deadline: this.killDeadline,
+      stopSignalSent: this.escalation?.stopSignalSent ?? false,
+    };
   }
 
   private async run(): Promise<void> {
@@ -176,6 +209,7 @@ export class TaskRunner {
       clearTimeout(this.killConfirmTimer);
       this.escalation?.cancel();
       this.abort.abort();
+      this.pullAbort.abort();
       await this.checks?.stop();
       await this.removeContainer();
     }
@@ -238,16 +272,22 @@ export class TaskRunner {
     log.info(`Created container ${spec.name} (${this.containerId.slice(0, 12)}) for task ${this.taskId}`);
     if (this.killedBeforeStart('before its container was started')) return;
 
+    await this.attachAndStart(spec.name, true);
+  }
+
+  // Attaches before the start (so every byte of output is captured), registers the exit watch,
+  // starts the container and follows it to its end.
+  private async attachAndStart(name: string, reportRunning: boolean): Promise<void> {
     let output: Promise<void>;
     let socket: Socket;
     let exit: { result: Promise<WaitResult> };
     try {
-      socket = await this.docker.attach(this.containerId);
+      socket = await this.docker.attach(this.containerId!);
       output = this.pumpOutput(socket, { stdout: 0, stderr: 0 }, false);
-      exit = await this.docker.waitForExit(this.containerId, this.abort.signal);
+      exit = await this.docker.waitForExit(this.containerId!, this.abort.signal);
     } catch (error) {
       if (!this.killedBeforeStart('before its container was started')) {
-        this.finish(launchFailure(`Failed to attach to container ${spec.name}`, error));
+        this.finish(launchFailure(`Failed to attach to container ${name}`, error));
       }
       return;
     }
@@ -257,13 +297,13 @@ export class TaskRunner {
       await this.docker.expect('POST', `/containers/${this.containerId}/start`);
     } catch (error) {
       socket.destroy();
-      this.finish(launchFailure(`Failed to start container ${spec.name}`, error));
+      this.finish(launchFailure(`Failed to start container ${name}`, error));
       return;
     }
     this.started = true;
     this.startedAt = Math.floor(Date.now() / 1000) - 1;
 
-    await this.follow(exit, output, true);
+    await this.follow(exit, output, reportRunning);
   }
 
   // Watches a started container to its end: RUNNING (unless already reported), checks, kills,
@@ -275,10 +315,11 @@ export class TaskRunner {
       this.escalation = new KillEscalation({
         stopSignal: stopSignal(inspect.parsed),
         signal: (signal) => this.signalContainer(signal),
+        stopSignalSent: this.resumedStopSignalSent,
       });
     }
     if (this.killRequest) {
-      this.escalate(this.killRequest.graceMs);
+      this.escalate(this.killDeadline === undefined ? this.killRequest.graceMs : Math.max(0, this.killDeadline - Date.now()));
     } else if (inspect && hasStarted(inspect.parsed)) {
       this.phaseValue = 'running';
       const running = this.runningStatus(inspect);
@@ -332,6 +373,15 @@ export class TaskRunner {
       return;
     }
     this.containerId = found.parsed.Id ?? name;
+    const runningReported = adoption.lastState !== undefined && adoption.lastState !== TaskState.TASK_STARTING;
+    if (!hasStarted(found.parsed)) {
+      // The earlier executor died between create and start: the task has not run yet.
+      log.warn(`Container ${name} of task ${this.taskId} was created but never started; starting it`);
+      this.armCompletionTimer();
+      await this.attachAndStart(name, !runningReported);
+      return;
+    }
+    if (adoption.kill) this.resumeKill(adoption.kill);
     this.started = true;
     const startedMs = Date.parse(found.parsed.State?.StartedAt ?? '');
     this.startedAt = Number.isFinite(startedMs) ? Math.floor(startedMs / 1000) - 1 : 0;
@@ -350,8 +400,17 @@ export class TaskRunner {
       this.finish(launchFailure(`Failed to re-attach to container ${name}`, error));
       return;
     }
-    const runningReported = adoption.lastState !== undefined && adoption.lastState !== TaskState.TASK_STARTING;
     await this.follow(exit, output, !runningReported);
+  }
+
+  // The earlier executor's kill goes on: no second stop signal (a task mid-way through its
+  // shutdown would start over), SIGKILL at the same deadline, and no check runs.
+  private resumeKill(kill: KillInProgress): void {
+    log.warn(`Carrying on the ${kill.cause} kill of task ${this.taskId} begun by the earlier executor`);
+    this.killRequest = { cause: kill.cause, graceMs: kill.graceMs };
+    this.killDeadline = kill.deadline;
+    this.phaseValue = 'killing';
+    this.resumedStopSignalSent = kill.stopSignalSent;
   }
 
   private async inspectContainer(name: string): Promise<{ raw: Buffer; parsed: ContainerInspect } | undefined> {
@@ -376,7 +435,7 @@ export class TaskRunner {
         forcePull: this.task.container?.docker?.force_pull_image === true,
         auth,
         onProgress: (message) => this.report({ state: TaskState.TASK_STARTING, message }),
-        signal: this.abort.signal,
+        signal: this.pullAbort.signal,
         timeoutMs: this.docker.timeoutMs,
         progressIntervalMs: PULL_PROGRESS_INTERVAL_MS,
       });

@@ -93,3 +93,12 @@ test('no Secret value from anywhere in the TaskInfo reaches the checkpoint file'
   assert.equal(read.task?.health_check?.command?.environment?.variables?.[0]?.name, 'S', 'the variable stays, without its value');
   assert.equal(read.task?.container?.volumes?.length, 2);
 });
+
+test('a kill in progress is checkpointed and read back; a malformed one is dropped', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'checkpoint-'));
+  const kill = { cause: 'framework' as const, graceMs: 20_000, deadline: 1_800_000_000_000, stopSignalSent: true };
+  writeCheckpoint(directory, { ...sample(), kill });
+  assert.deepEqual(readCheckpoint(directory)!.kill, kill);
+  writeCheckpoint(directory, { ...sample(), kill: { ...kill, cause: 'bogus' as never } });
+  assert.equal(readCheckpoint(directory)!.kill, undefined);
+});

@@ -125,3 +125,16 @@ test('with an injected clock and real timers, a shorter request pulls SIGKILL in
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(sent, ['SIGTERM', 'SIGKILL']);
 });
+
+test('a kill carried on by a restarted executor sends no second stop signal, only SIGKILL at the deadline', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const sent: string[] = [];
+  const escalation = new KillEscalation({ stopSignal: 'SIGTERM', signal: async (signal) => { sent.push(`${Date.now()} ${signal}`); }, stopSignalSent: true });
+  escalation.request(5_000);
+  assert.deepEqual(sent, [], 'the stop signal went out before the restart');
+  assert.equal(escalation.stopSignalSent, true);
+  t.mock.timers.tick(4_999);
+  assert.deepEqual(sent, []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(sent, ['5000 SIGKILL']);
+});
