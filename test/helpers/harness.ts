@@ -40,7 +40,12 @@ export async function startAgent(t: TestContext, overrides: AgentOverrides = {})
     const docker = new DockerRuntime(DOCKER_SOCKET);
     try {
       const containers = await docker.list([`org.apache.mesos.framework_id=${agent.frameworkId}`]);
-      for (const container of containers) await docker.remove(container.id);
+      for (const container of containers) {
+        // 409: its executor is removing it already.
+        await docker.remove(container.id).catch((error: unknown) => {
+          if (!(error instanceof DockerError && error.status === 409)) throw error;
+        });
+      }
     } finally {
       docker.close();
     }
