@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { shimScript } from './executor-shim.mjs';
 
 const banner = {
-  // protobufjs is CommonJS; ESM output needs a require() for it to load.
+  // protobufjs and split2 are CommonJS; ESM output needs a require() for them to load.
   js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
 };
 

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { decodeCall, encodeEvent, type ContentType } from '../protocol/codec.js';
 import { encodeRecord } from '../protocol/recordio.js';
 import type { mesos } from '../proto/generated/mesos.js';
-import { DockerEngine } from '../docker/engine.js';
+import { DockerRuntime } from '../docker/docker-runtime.js';
 import { validateExecutorCall } from './call-validation.js';
 import { launchExecutor, sandboxPath, type LaunchSpec, type SandboxFile } from './launcher.js';
 
@@ -298,11 +298,10 @@ export class LocalAgent extends EventEmitter {
   }
 
   // Stops and removes a container the executor left behind (what the agent's destroy does).
-  async destroyContainer(record: ExecutorRecord): Promise<boolean> {
-    const docker = new DockerEngine(this.options.dockerSocket ?? '/var/run/docker.sock');
+  async destroyContainer(record: ExecutorRecord): Promise<void> {
+    const docker = new DockerRuntime(this.options.dockerSocket ?? '/var/run/docker.sock');
     try {
-      const response = await docker.call('DELETE', `/containers/${record.containerName}?v=1&force=1`);
-      return response.status === 204;
+      await docker.remove(record.containerName);
     } finally {
       docker.close();
     }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/config-error.js';
 import { parseDuration } from '../config/duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec } from '../config/flags.js';
-import { DockerEngine } from '../docker/engine.js';
+import { DockerRuntime } from '../docker/docker-runtime.js';
 import { sweepOrphans } from '../docker/orphan-sweep.js';
 import { isTerminalState, stateName, TaskState } from '../executor/task-states.js';
 import { LocalAgent, type ReceivedUpdate } from './local-agent.js';
@@ -41,7 +41,7 @@ async function sweep(argv: string[]): Promise<number> {
   const dryRun = parseBool('--dry_run', flags.get('dry_run') ?? 'false');
   const window = parseDuration(flags.get('adoption_window') ?? '30secs');
   if (!window.ok) throw new ConfigError(`Invalid --adoption_window: ${window.error}`);
-  const docker = new DockerEngine(flags.get('docker_socket') ?? '/var/run/docker.sock');
+  const docker = new DockerRuntime(flags.get('docker_socket') ?? '/var/run/docker.sock');
   try {
     const swept = await sweepOrphans(docker, { dryRun, adoptionWindowMs: window.ms });
     for (const container of swept) {

@@ -3,7 +3,7 @@
 // to the end, then read its exit code. When the attempt is cancelled (timeout or stop) the exec's
 // process is killed on the host, since the daemon offers no way to stop an exec.
 import { DockerError } from '../docker/docker-error.js';
-import type { DockerEngine } from '../docker/engine.js';
+import type { ContainerRuntime } from '../docker/container-runtime.js';
 import { demuxOutput } from '../docker/output-demux.js';
 import { errorMessage, log } from '../log.js';
 import { OutputTail } from './output-tail.js';
@@ -16,28 +16,18 @@ export interface ExecTarget {
   readonly pid: number | undefined;
 }
 
-interface ExecInspect {
-  Running?: boolean;
-  ExitCode?: number | null;
-  Pid?: number;
-}
-
 // How long the output may take to end once the exec's process was killed.
 const KILLED_OUTPUT_WAIT_MS = 5000;
 
 export async function commandProbe(
-  docker: DockerEngine,
+  docker: ContainerRuntime,
   target: ExecTarget,
   command: { readonly argv: readonly string[]; readonly env: readonly string[] },
   signal: AbortSignal,
 ): Promise<ProbeResult> {
   let execId: string;
   try {
-    const created = await docker.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(target.containerId)}/exec`, {
-      body: { AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, Cmd: command.argv, Env: command.env },
-      signal,
-    });
-    execId = created.Id;
+    execId = await docker.execCreate(target.containerId, { cmd: command.argv, env: command.env }, signal);
   } catch (error) {
     // 409: the container is not running (any more); 404: it is gone. Its exit speaks for itself.
     if (error instanceof DockerError && (error.status === 409 || error.status === 404)) {
@@ -69,20 +59,20 @@ export async function commandProbe(
   }
   if (signal.aborted) throw signal.reason;
 
-  const inspect = await docker.json<ExecInspect>('GET', `/exec/${encodeURIComponent(execId)}/json`);
-  if (inspect.Running || inspect.ExitCode == null) {
+  const inspect = await docker.execInspect(execId);
+  if (inspect.running || inspect.exitCode === null) {
     return { kind: 'error', message: `the output of the check's exec ended while it was still running` };
   }
-  return { kind: 'exit', exitCode: inspect.ExitCode, output: output.text };
+  return { kind: 'exit', exitCode: inspect.exitCode, output: output.text };
 }
 
 // Kills the exec's process tree; false when there was nothing it could kill.
-async function killExec(docker: DockerEngine, execId: string, target: ExecTarget): Promise<boolean> {
+async function killExec(docker: ContainerRuntime, execId: string, target: ExecTarget): Promise<boolean> {
   try {
-    const inspect = await docker.json<ExecInspect>('GET', `/exec/${encodeURIComponent(execId)}/json`);
-    if (!inspect.Running || !inspect.Pid || !target.pid) return false;
-    if (await killProcessTree(inspect.Pid, target.pid)) return true;
-    log.warn(`The check's process ${inspect.Pid} is not in the container's PID namespace; not killing it`);
+    const inspect = await docker.execInspect(execId);
+    if (!inspect.running || !inspect.pid || !target.pid) return false;
+    if (await killProcessTree(inspect.pid, target.pid)) return true;
+    log.warn(`The check's process ${inspect.pid} is not in the container's PID namespace; not killing it`);
   } catch (error) {
     log.warn(`Could not stop the check's exec ${execId.slice(0, 12)}: ${errorMessage(error)}`);
   }

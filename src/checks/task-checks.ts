@@ -2,7 +2,7 @@
 // validation at launch to the last attempt. The task runner reports what this decides: health
 // updates, check status updates, the check_status every update carries, and a kill after too
 // many consecutive health failures.
-import type { DockerEngine } from '../docker/engine.js';
+import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import { log, registerSecret } from '../log.js';
 import {
@@ -69,7 +69,7 @@ export class TaskChecks {
     return this.checkStatus ? structuredClone(this.checkStatus) : undefined;
   }
 
-  start(docker: DockerEngine, target: CheckTarget, listener: CheckListener): void {
+  start(docker: ContainerRuntime, target: CheckTarget, listener: CheckListener): void {
     if (this.stopped || this.schedulers.length > 0) return;
     this.startedAt = Date.now();
     const health = this.health;
@@ -91,7 +91,7 @@ export class TaskChecks {
   }
 
   private schedule(
-    docker: DockerEngine,
+    docker: ContainerRuntime,
     target: CheckTarget,
     definition: HealthCheckDefinition | GeneralCheckDefinition,
     onResult: (result: ProbeResult) => void,
@@ -144,7 +144,7 @@ export class TaskChecks {
 
 // One attempt of a check against the running container.
 function runProbe(
-  docker: DockerEngine,
+  docker: ContainerRuntime,
   target: CheckTarget,
   probe: ProbeDefinition,
   timeoutMs: number,

@@ -1,7 +1,8 @@
 // The verbs the executor uses on its container runtime (the Docker Engine API), as one typed port.
 // Callers name verbs, never URLs; every verb takes an AbortSignal; a failure is a DockerError
-// (`notFound`, `code` ERR_DOCKER_TIMEOUT / ERR_DOCKER_UNREACHABLE / ERR_DOCKER, the daemon's own
-// message). The lifecycle is tested against a fake implementation of this interface.
+// (`notFound`, `code` ERR_DOCKER_TIMEOUT / ERR_DOCKER_UNREACHABLE / ERR_DOCKER_CANCELLED (the
+// caller's signal aborted; `cause` is its reason) / ERR_DOCKER, the daemon's own message). The
+// lifecycle is tested against a fake implementation of this interface.
 import type { Readable } from 'node:stream';
 import type { ContainerInspect } from './container-inspect.js';
 import type { CreateRequest } from './create-request.js';
@@ -55,7 +56,7 @@ export interface PullOptions {
 export interface ContainerRuntime {
   // Bound on each call that is not a long-running wait or stream.
   readonly timeoutMs: number;
-  // The daemon's version; the API version spoken is negotiated from it once.
+  // The daemon's release and the API version spoken with it (negotiated once, on the first call).
   version(signal?: AbortSignal): Promise<{ version: string; apiVersion: string }>;
   ping(signal?: AbortSignal): Promise<void>;
   create(name: string, body: CreateRequest, signal?: AbortSignal): Promise<string>;

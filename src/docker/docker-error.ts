@@ -1,7 +1,8 @@
 // A failed Docker Engine API call: the daemon's own message, the HTTP status when there was one,
-// and whether the call timed out (so callers can tell a hung daemon from a refusal).
+// and whether the call timed out, found no daemon or was cancelled (so callers can tell a hung
+// or missing daemon from a refusal, and their own abort from either).
 export class DockerError extends Error {
-  readonly code: 'ERR_DOCKER' | 'ERR_DOCKER_TIMEOUT' | 'ERR_DOCKER_UNREACHABLE';
+  readonly code: 'ERR_DOCKER' | 'ERR_DOCKER_TIMEOUT' | 'ERR_DOCKER_UNREACHABLE' | 'ERR_DOCKER_CANCELLED';
   readonly status: number | undefined;
 
   constructor(

@@ -1,24 +1,23 @@
 // Makes a task's image present before its container is created: inspect, else pull through the
 // Engine API (credentials only in the X-Registry-Auth header), reading the pull's progress stream
 // as it comes, with an inactivity bound, rate-limited progress messages and classified failures.
-import http from 'node:http';
+import type { ContainerRuntime } from './container-runtime.js';
 import { DockerError } from './docker-error.js';
-import type { DockerEngine } from './engine.js';
-import { type ImageReference, parseImageReference, pullName } from './image-reference.js';
+import { DEFAULT_PULL_INACTIVITY_TIMEOUT_MS, pullRecordError } from './docker-runtime.js';
+import { parseRecord, type JsonRecord } from './json-lines.js';
+import { type ImageReference, parseImageReference } from './image-reference.js';
 import type { RegistryAuth } from './registry-auth.js';
 
-export const DEFAULT_PULL_INACTIVITY_TIMEOUT_MS = 120_000;
+export { DEFAULT_PULL_INACTIVITY_TIMEOUT_MS };
 export const DEFAULT_PROGRESS_INTERVAL_MS = 2_000;
-// A progress line is a few hundred bytes; anything this long without a newline is not one.
-const MAX_LINE_BYTES = 1024 * 1024;
 
 export interface EnsureImageOptions {
   readonly forcePull: boolean;
   readonly auth: RegistryAuth | undefined;
   readonly onProgress: (message: string) => void;
   readonly signal?: AbortSignal;
-  // Bound on each non-streaming Engine API call (the inspects).
-  readonly timeoutMs: number;
+  // Deprecated and unused: the runtime's own bound applies to the inspects.
+  readonly timeoutMs?: number;
   // The pull is stopped after this long without a byte from the daemon.
   readonly inactivityTimeoutMs?: number;
   // At most one progress message per this many milliseconds.
@@ -62,7 +61,7 @@ export class ImagePullError extends Error {
 
 // Makes `image` present: no pull when it is there already (unless forcePull), else a pull and a
 // check that the image is now there.
-export async function ensureImage(docker: DockerEngine, image: string, options: EnsureImageOptions): Promise<{ pulled: boolean }> {
+export async function ensureImage(docker: ContainerRuntime, image: string, options: EnsureImageOptions): Promise<{ pulled: boolean }> {
   const reference = parseImageReference(image);
   const name = inspectName(reference);
   if (!options.forcePull && await imagePresent(docker, image, name, options)) return { pulled: false };
@@ -82,128 +81,66 @@ export function inspectName(reference: ImageReference): string {
   return reference.tag === undefined && reference.digest === undefined ? `${reference.original}:latest` : reference.original;
 }
 
-async function imagePresent(docker: DockerEngine, image: string, name: string, options: EnsureImageOptions): Promise<boolean> {
-  let response;
+async function imagePresent(docker: ContainerRuntime, image: string, name: string, options: EnsureImageOptions): Promise<boolean> {
   try {
-    response = await docker.call('GET', `/images/${encodeURIComponent(name)}/json`, {
-      timeoutMs: options.timeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    return await docker.hasImage(name, options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw cancelled(image, options.signal);
+    if (error instanceof DockerError && error.status !== undefined) {
+      throw new ImagePullError(
+        `Failed to inspect image '${image}': the Docker daemon answered ${error.status} (Docker said: ${error.message})`,
+        { kind: 'daemon', image, daemonMessage: error.message, cause: error },
+      );
+    }
     const timedOut = error instanceof DockerError && error.code === 'ERR_DOCKER_TIMEOUT';
     throw new ImagePullError(
       `Failed to inspect image '${image}': ${(error as Error).message}`,
       { kind: timedOut ? 'timeout' : 'daemon', image, cause: error },
     );
   }
-  if (response.status === 200) return true;
-  if (response.status === 404) return false;
-  const text = bodyMessage(response.body.toString('utf8'));
-  throw new ImagePullError(
-    `Failed to inspect image '${image}': the Docker daemon answered ${response.status} (Docker said: ${text})`,
-    { kind: 'daemon', image, daemonMessage: text },
-  );
 }
 
 function cancelled(image: string, signal: AbortSignal): ImagePullError {
   return new ImagePullError(`The pull of image '${image}' was cancelled`, { kind: 'cancelled', image, cause: signal.reason });
 }
 
-// POST /images/create, its JSON-lines answer read as it arrives. Settles when the stream ends
-// (success), on an error line or status, on inactivity, or on abort (which closes the connection,
-// and so stops the daemon's pull).
-function pullImage(docker: DockerEngine, reference: ImageReference, options: EnsureImageOptions): Promise<void> {
+// The pull, its progress applied as it arrives. Settles when the stream ends (success), on an
+// error record or status, on inactivity, or on abort (which stops the daemon's pull).
+async function pullImage(docker: ContainerRuntime, reference: ImageReference, options: EnsureImageOptions): Promise<void> {
   const image = reference.original;
-  const { fromImage, tag } = pullName(reference);
   const inactivityMs = options.inactivityTimeoutMs ?? DEFAULT_PULL_INACTIVITY_TIMEOUT_MS;
   const progress = new PullProgress(image);
   const throttle = new ProgressThrottle(options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, options.onProgress);
-  const path = `/images/create?${new URLSearchParams({ fromImage, tag }).toString()}`;
-
-  return new Promise<void>((resolve, reject) => {
-    if (options.signal?.aborted) {
-      reject(cancelled(image, options.signal));
-      return;
-    }
-    const request = http.request({
-      socketPath: docker.socketPath,
-      path,
-      method: 'POST',
-      agent: false,
-      headers: { Host: 'docker', ...(options.auth ? { 'X-Registry-Auth': options.auth.header } : {}) },
-    });
-    let settled = false;
-    const settle = (error?: ImagePullError): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      request.destroy();
-      if (error) reject(error);
-      else resolve();
-    };
-    const fail = (kind: ImagePullFailureKind, daemonText: string | undefined, cause?: unknown): void => settle(new ImagePullError(
+  if (options.signal?.aborted) throw cancelled(image, options.signal);
+  throttle.offer(progress.summary());
+  try {
+    await docker.pull(image, {
+      ...(options.auth ? { authHeader: options.auth.header } : {}),
+      inactivityTimeoutMs: inactivityMs,
+      onProgress: (record) => {
+        progress.apply(pullEvent(record));
+        throttle.offer(progress.summary());
+      },
+    }, options.signal);
+  } catch (error) {
+    if (options.signal?.aborted) throw cancelled(image, options.signal);
+    const { kind, daemonText } = pullFailure(error, reference);
+    throw new ImagePullError(
       pullFailureMessage({ image, registry: reference.registry, kind, daemonMessage: daemonText, auth: options.auth, inactivityMs }),
-      { kind, image, ...(daemonText === undefined ? {} : { daemonMessage: daemonText }), cause },
-    ));
-    // Waiting for the response headers counts as inactivity too: the daemon sends them only once
-    // it has reached the registry.
-    const timer = setTimeout(() => fail('timeout', undefined), inactivityMs);
-    const onAbort = (): void => settle(cancelled(image, options.signal!));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    throttle.offer(progress.summary());
+      { kind, image, ...(daemonText === undefined ? {} : { daemonMessage: daemonText }), cause: error },
+    );
+  }
+}
 
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      const unreachable = error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'EACCES';
-      fail('daemon', unreachable ? `cannot reach the Docker daemon at ${docker.socketPath} (${error.code})` : error.message, error);
-    });
-    // Applies stream lines to the progress; false once one of them reports the pull failed.
-    const consume = (lines: readonly string[]): boolean => {
-      for (const line of lines) {
-        const event = parseEvent(line);
-        if (event?.error !== undefined) {
-          fail(classifyPullFailure(undefined, event.error, reference), event.error);
-          return false;
-        }
-        if (event) progress.apply(event);
-      }
-      return true;
-    };
-
-    request.on('response', (response) => {
-      const status = response.statusCode ?? 0;
-      const lines = new LineSplitter();
-      const errorBody: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        timer.refresh();
-        if (status !== 200) {
-          if (errorBody.length < 64) errorBody.push(chunk);
-          return;
-        }
-        const complete = lines.push(chunk);
-        if (complete === undefined) {
-          fail('daemon', 'the pull progress stream has a line longer than 1 MiB');
-          return;
-        }
-        if (consume(complete)) throttle.offer(progress.summary());
-      });
-      response.on('error', (error) => fail('daemon', error.message, error));
-      response.on('close', () => {
-        if (!response.complete) fail('daemon', 'the Docker daemon closed the connection during the pull');
-      });
-      response.on('end', () => {
-        if (status === 200) {
-          if (consume([lines.rest()])) settle();
-          return;
-        }
-        const text = bodyMessage(Buffer.concat(errorBody).toString('utf8'));
-        fail(classifyPullFailure(status, text, reference), text);
-      });
-    });
-    request.end();
-  });
+// What a failed pull was: a silence, the daemon's refusal (its status; 200 for an error record
+// in the progress stream) classified by its words, or any other failure of the daemon.
+function pullFailure(error: unknown, reference: ImageReference): { kind: ImagePullFailureKind; daemonText: string | undefined } {
+  if (error instanceof DockerError && error.code === 'ERR_DOCKER_TIMEOUT') return { kind: 'timeout', daemonText: undefined };
+  const text = (error as Error).message;
+  if (error instanceof DockerError && error.status !== undefined) {
+    return { kind: classifyPullFailure(error.status === 200 ? undefined : error.status, text, reference), daemonText: text };
+  }
+  return { kind: 'daemon', daemonText: text };
 }
 
 export interface PullEvent {
@@ -216,29 +153,23 @@ export interface PullEvent {
 
 // One JSON line of the pull stream, or undefined for a line that is not one.
 export function parseEvent(line: string): PullEvent | undefined {
-  const text = line.trim();
-  if (text === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const value = parsed as {
-    status?: unknown; id?: unknown; error?: unknown;
-    errorDetail?: { message?: unknown }; progressDetail?: { current?: unknown; total?: unknown };
-  };
-  const error = typeof value.errorDetail?.message === 'string' && value.errorDetail.message !== ''
-    ? value.errorDetail.message
-    : typeof value.error === 'string' ? value.error : undefined;
+  const record = parseRecord(line);
+  return record === undefined ? undefined : pullEvent(record);
+}
+
+// The parts of a progress record the summary uses.
+export function pullEvent(value: JsonRecord): PullEvent {
+  const error = pullRecordError(value);
+  const detail = value.progressDetail as { current?: unknown; total?: unknown } | undefined;
   const number = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : undefined);
+  const current = number(detail?.current);
+  const total = number(detail?.total);
   return {
     ...(typeof value.status === 'string' ? { status: value.status } : {}),
     // Only layer events carry progressDetail; "Pulling from" carries the tag as its id.
-    ...(typeof value.id === 'string' && value.progressDetail !== undefined ? { id: value.id } : {}),
-    ...(number(value.progressDetail?.current) !== undefined ? { current: number(value.progressDetail?.current)! } : {}),
-    ...(number(value.progressDetail?.total) !== undefined ? { total: number(value.progressDetail?.total)! } : {}),
+    ...(typeof value.id === 'string' && detail !== undefined ? { id: value.id } : {}),
+    ...(current !== undefined ? { current } : {}),
+    ...(total !== undefined ? { total } : {}),
     ...(error !== undefined ? { error } : {}),
   };
 }
@@ -327,42 +258,6 @@ export class ProgressThrottle {
     this.lastAt = now;
     this.emit(message);
   }
-}
-
-// Splits a byte stream at newlines, keeping an incomplete line for the next chunk; undefined
-// when a line grows past MAX_LINE_BYTES.
-class LineSplitter {
-  private pending: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): string[] | undefined {
-    let buffer = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const lines: string[] = [];
-    let newline = buffer.indexOf(0x0a);
-    while (newline !== -1) {
-      lines.push(buffer.subarray(0, newline).toString('utf8'));
-      buffer = buffer.subarray(newline + 1);
-      newline = buffer.indexOf(0x0a);
-    }
-    if (buffer.length > MAX_LINE_BYTES) return undefined;
-    this.pending = Buffer.from(buffer);
-    return lines;
-  }
-
-  // What is left after the last newline.
-  rest(): string {
-    return this.pending.toString('utf8');
-  }
-}
-
-function bodyMessage(text: string): string {
-  const trimmed = text.trim();
-  try {
-    const parsed = JSON.parse(trimmed) as { message?: unknown };
-    if (typeof parsed.message === 'string' && parsed.message !== '') return parsed.message;
-  } catch {
-    // Not JSON: the text as it is.
-  }
-  return trimmed.slice(0, 1000) || 'no message';
 }
 
 // Words of the daemon's pull errors (Docker 20.10 against distribution 2.8, and Docker Hub's).

@@ -4,7 +4,7 @@
 import { lstatSync } from 'node:fs';
 import { CHECKPOINT_NAME } from '../executor/checkpoint.js';
 import { join } from 'node:path';
-import type { DockerEngine } from './engine.js';
+import type { ContainerRuntime } from './container-runtime.js';
 import { OWNER_LABELS, STATE_DIRECTORY_LABEL, ownership, thisHost, type Host } from './container-owner.js';
 import { errorMessage, log } from '../log.js';
 
@@ -22,32 +22,25 @@ export interface SweptContainer {
 export const DEFAULT_ADOPTION_WINDOW_MS = 30_000;
 
 export async function sweepOrphans(
-  docker: DockerEngine,
+  docker: ContainerRuntime,
   options: { host?: Host; dryRun?: boolean; adoptionWindowMs?: number; spare?: (labels: Readonly<Record<string, string>>) => boolean } = {},
 ): Promise<SweptContainer[]> {
   const windowMs = options.adoptionWindowMs ?? DEFAULT_ADOPTION_WINDOW_MS;
-  const filters = encodeURIComponent(JSON.stringify({ label: [OWNER_LABELS.pid] }));
-  const containers = await docker.json<Array<{ Id: string; Names?: string[]; Labels?: Record<string, string> }>>(
-    'GET',
-    `/containers/json?all=1&filters=${filters}`,
-  );
+  const containers = await docker.list([OWNER_LABELS.pid]);
   const swept: SweptContainer[] = [];
-  for (const container of containers) {
-    const labels = container.Labels ?? {};
+  for (const { id, name, labels } of containers) {
     if (ownership(labels, options.host ?? thisHost) !== 'gone' || options.spare?.(labels)) continue;
     if (recentlyOwned(labels, windowMs)) continue;
-    const name = (container.Names?.[0] ?? container.Id).replace(/^\//, '');
     if (options.dryRun) {
-      swept.push({ id: container.Id, name, labels, removed: false });
+      swept.push({ id, name, labels, removed: false });
       continue;
     }
     try {
-      const response = await docker.call('DELETE', `/containers/${container.Id}?force=1&v=1`);
-      const removed = response.status === 204 || response.status === 404;
-      swept.push({ id: container.Id, name, labels, removed, ...(removed ? {} : { error: `HTTP ${response.status}` }) });
-      if (removed) log.warn(`Removed orphaned container ${name}: its executor (pid ${labels[OWNER_LABELS.pid]}) is gone`);
+      await docker.remove(id);
+      swept.push({ id, name, labels, removed: true });
+      log.warn(`Removed orphaned container ${name}: its executor (pid ${labels[OWNER_LABELS.pid]}) is gone`);
     } catch (error) {
-      swept.push({ id: container.Id, name, labels, removed: false, error: errorMessage(error) });
+      swept.push({ id, name, labels, removed: false, error: errorMessage(error) });
       log.error(`Could not remove orphaned container ${name}: ${errorMessage(error)}`);
     }
   }

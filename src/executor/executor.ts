@@ -417,7 +417,7 @@ export class Executor {
       void this.exit(1);
     }, boundMs);
     const runner = this.runner;
-    if (runner && runner.phase !== 'terminated') {
+    if (runner && !runner.terminal) {
       // Leave time for the forced kill before the agent destroys the container (spec 3.11).
       runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'shutdown');
     }
@@ -429,7 +429,7 @@ export class Executor {
     if (this.exiting) return;
     log.error(`${reason}; stopping the task and exiting`);
     const runner = this.runner;
-    if (runner && runner.phase !== 'terminated') {
+    if (runner && !runner.terminal) {
       runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'agent-lost');
     }
     void this.exit(1);
@@ -491,7 +491,7 @@ export class Executor {
     clearInterval(this.livenessTimer);
     this.subscription?.close();
     const runner = this.runner;
-    if (runner && runner.phase !== 'terminated') {
+    if (runner && !runner.terminal) {
       runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'shutdown');
     }
     if (runner && !(await settlesWithin(runner.done, this.config.shutdownGracePeriodMs + STOP_SLACK_MS))) {

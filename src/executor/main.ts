@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ConfigError } from '../config/config-error.js';
 import { executorHelp, loadExecutorConfig, type ExecutorConfig } from '../config/executor-config.js';
-import { DockerEngine } from '../docker/engine.js';
+import { DockerRuntime } from '../docker/docker-runtime.js';
 import { sweepOrphans } from '../docker/orphan-sweep.js';
 import { acquireExecutorLock, ExecutorLockError, type ExecutorLock } from '../state/executor-lock.js';
 import { prepareStateDirectory, StateDirectoryError } from '../state/state-directory.js';
@@ -49,7 +49,7 @@ async function main(): Promise<number> {
   const stdout = outputSink(1);
   const stderr = new SharedStderr(outputSink(2));
   configureLog({ sink: (line) => stderr.diagnostic(line) });
-  const docker = new DockerEngine(config.dockerSocket, { timeoutMs: config.dockerApiTimeoutMs });
+  const docker = new DockerRuntime(config.dockerSocket, { timeoutMs: config.dockerApiTimeoutMs });
   // Containers left by executors that died are removed; this one's task does not wait for it.
   // Its own sandbox's container is spared: that one is this executor's to adopt or remove.
   sweepOrphans(docker, { spare: (labels) => labels['org.apache.mesos.sandbox'] === config.sandboxDirectory }).catch((error) => log.warn(`Orphan sweep skipped: ${errorMessage(error)}`));

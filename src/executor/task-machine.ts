@@ -246,10 +246,11 @@ function adopt(state: TaskMachineState, event: Extract<TaskEvent, { type: 'adopt
   }
   const elapsed = finding.startedAtMs !== undefined ? Math.max(0, now - finding.startedAtMs) : 0;
   return {
-    state: { ...state, phase: 'adopting', containerId, started: true, runningReported, kill: event.kill },
+    // A kill that arrived while the container was being looked up counts as much as one carried on.
+    state: { ...state, phase: 'adopting', containerId, started: true, runningReported, kill: event.kill ?? state.kill },
     effects: [
       // A kill under way goes on: no second stop signal, SIGKILL at the same deadline.
-      ...(completion !== undefined && !event.kill ? [{ type: 'set-timer', name: 'completion', ms: Math.max(0, completion - elapsed) } as const] : []),
+      ...(completion !== undefined && !event.kill && !state.kill ? [{ type: 'set-timer', name: 'completion', ms: Math.max(0, completion - elapsed) } as const] : []),
       { type: 'watch', how: 'logs' },
     ],
   };

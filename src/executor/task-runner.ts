@@ -1,39 +1,36 @@
-// The state machine that owns the task: it creates and starts the container, streams its output,
-// reports STARTING, RUNNING and exactly one terminal update, applies kills, and removes the
-// container at the end. States: starting -> running -> (killing) -> terminated.
+// Runs the task's lifecycle: the decisions are the pure step() of task-machine.ts; this performs
+// their effects (Docker calls through the runtime port, status reports, timers, checks, the
+// output copy and the exit watch) and turns each outcome into the machine's next event.
 import type { Writable } from 'node:stream';
-import type { Socket } from 'node:net';
 import type { mesos } from '../proto/generated/mesos.js';
-import { containerSpec, type ContainerContext } from '../docker/container-spec.js';
-import { policyViolation } from '../docker/container-policy.js';
-import { realHostPath } from '../docker/real-host-path.js';
-import type { ContainerPolicy } from '../config/policy-flags.js';
+import { containerSpec, type ContainerContext, type ContainerSpec } from '../docker/container-spec.js';
 import { containerAddresses, hasStarted, stopSignal, type ContainerInspect } from '../docker/container-inspect.js';
+import { identityMismatch } from '../docker/container-owner.js';
+import type { ContainerRuntime, ExitWatch, Inspected, OutputStream } from '../docker/container-runtime.js';
 import { DockerError } from '../docker/docker-error.js';
-import type { DockerEngine, WaitResult } from '../docker/engine.js';
 import { ensureImage, ImagePullError } from '../docker/image-pull.js';
 import { parseImageReference } from '../docker/image-reference.js';
 import { demuxOutput } from '../docker/output-demux.js';
-import { identityMismatch } from '../docker/container-owner.js';
 import { loadRegistryAuth, RegistryAuthError } from '../docker/registry-auth.js';
+import { policyViolation } from '../docker/container-policy.js';
+import { realHostPath } from '../docker/real-host-path.js';
+import type { ContainerPolicy } from '../config/policy-flags.js';
 import { errorMessage, log, registerSecret } from '../log.js';
 import { InvalidCheckError } from '../checks/check-definition.js';
 import { TaskChecks, type CheckListener } from '../checks/task-checks.js';
 import { killGraceMs } from './kill-grace.js';
-import { LongTimeout, settlesWithin, sleep, timerMs } from '../timers.js';
+import { LongTimeout, settlesWithin, sleep } from '../timers.js';
 import { signalName } from './signals.js';
-import { KillEscalation } from './kill-escalation.js';
 import { skipFirstBytes } from './skip-bytes.js';
 import { taskProblem } from './task-validation.js';
 import type { StatusFields } from './task-status.js';
-import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
-import { terminalStatus, type ContainerExit, type KillCause } from './terminal-status.js';
-
-export type Phase = 'starting' | 'running' | 'killing' | 'terminated';
+import { Reason, stateName, TaskState } from './task-states.js';
+import type { ContainerExit, KillCause } from './terminal-status.js';
+import { initialState, step, type Kill, type TaskEffect, type TaskEvent, type TaskMachineState, type TimerName } from './task-machine.js';
 
 export interface TaskRunnerOptions {
   readonly task: mesos.v1.ITaskInfo;
-  readonly docker: DockerEngine;
+  readonly docker: ContainerRuntime;
   readonly context: ContainerContext;
   readonly taskKillingCapable: boolean;
   // --docker_config as given, for registry credentials.
@@ -42,13 +39,14 @@ export interface TaskRunnerOptions {
   readonly stderr: Writable;
   // MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: the grace of a health-check kill without a kill policy.
   readonly shutdownGracePeriodMs?: number;
+  // The operator's policy; refusals end the task before anything is pulled or created.
+  readonly policy?: ContainerPolicy;
   // Take over the container an earlier executor of this sandbox started, instead of creating one.
   readonly adopt?: Adoption;
-  // Operator policy (--allow_privileged and friends); none means the stock executor's parity.
-  readonly policy?: ContainerPolicy;
   report(fields: StatusFields): void;
   // Something a restarted executor would need changed (a kill began or shortened): checkpoint it.
   changed?(): void;
+  readonly now?: () => number;
 }
 
 export interface Adoption {
@@ -71,11 +69,6 @@ export interface KillInProgress {
   readonly stopSignalSent: boolean;
 }
 
-interface KillRequest {
-  cause: KillCause;
-  graceMs: number;
-}
-
 // How long the container's output may keep flowing after its exit before we stop waiting for it.
 const OUTPUT_DRAIN_TIMEOUT_MS = 15_000;
 const REMOVE_ATTEMPTS = 3;
@@ -91,17 +84,10 @@ const DAEMON_CLOCK_SLACK_MS = 2000;
 const KILL_CONFIRM_SLACK_MS = 10_000;
 // How long after its output stream ends a container's exit may take to be seen.
 const OUTPUT_EXIT_GRACE_MS = 2000;
-
-type OutputStream = AsyncIterable<Buffer> & { destroy(): void };
-
 // The agent's default MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD.
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
-// Docker's events give the signal as a number, or as the name it was asked for.
-function eventSignal(signal: string): string {
-  const number = Number(signal);
-  return Number.isInteger(number) ? (signalName(number) ?? `signal ${number}`) : signal;
-}
+type Exit = ContainerExit & { inspect?: Buffer | undefined };
 
 export class TaskRunner {
   readonly taskId: string;
@@ -109,323 +95,194 @@ export class TaskRunner {
   // Settles once the terminal update is reported and the container is gone.
   readonly done: Promise<void>;
   private readonly options: TaskRunnerOptions;
-  private readonly docker: DockerEngine;
-  private phaseValue: Phase = 'starting';
-  private containerId: string | undefined;
-  private started = false;
-  // Unix seconds just before the start, for reading the container's events.
-  private startedAt = 0;
-  private killRequest: KillRequest | undefined;
-  // Set when an adopted kill already sent the container its stop signal.
-  private resumedStopSignalSent = false;
-  // When the kill's SIGKILL is due (epoch ms), for the checkpoint.
-  private killDeadline: number | undefined;
-  // Aborts an image pull only: a kill during the pull abandons it (the task will never run).
+  private readonly docker: ContainerRuntime;
+  private readonly now: () => number;
+  private state: TaskMachineState;
+  private readonly queue: TaskEvent[] = [];
+  private stepping = false;
+  private resolveDone: () => void = () => undefined;
+  private readonly timers = new Map<TimerName, LongTimeout>();
+  // Cuts short every stream and watch once the task has ended; a pull has its own.
+  private readonly release = new AbortController();
   private readonly pullAbort = new AbortController();
-  private escalation: KillEscalation | undefined;
-  private completionTimer: LongTimeout | undefined;
-  private readonly abort = new AbortController();
-  // Settles with a reason when waiting for the container's exit is pointless.
-  private giveUpWaiting: (reason: string) => void = () => undefined;
-  private readonly unconfirmed = new Promise<string>((resolve) => {
-    this.giveUpWaiting = resolve;
-  });
-  private killConfirmTimer: NodeJS.Timeout | undefined;
-  // The output stream being copied now, and whether the container's exit has been seen.
+  private spec: ContainerSpec | undefined;
+  // The task's health check and general check, once validated.
+  private checks: TaskChecks | undefined;
+  private invalidChecks: string | undefined;
+  // The output copy in progress and the exit watch registered before the start.
+  private output: Promise<void> | undefined;
   private outputStream: OutputStream | undefined;
+  private exitWatch: ExitWatch | undefined;
+  private exitWatched = false;
   private exitSeen = false;
   private noticeExit: () => void = () => undefined;
   private readonly exitNoticed = new Promise<void>((resolve) => {
     this.noticeExit = resolve;
   });
-  // The task's health check and general check, once validated.
-  private checks: TaskChecks | undefined;
+  // Unix seconds just before the start, for reading the container's events.
+  private startedAt = 0;
+  private lastInspect: ContainerInspect | undefined;
   // What every health and check update repeats from TASK_RUNNING, and the last health verdict.
   private runningContainerStatus: mesos.v1.IContainerStatus | undefined;
   private lastHealthy: boolean | undefined;
-  // Why the health check killed the task, for its terminal update.
-  private healthKillDetail: string | undefined;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
     this.task = options.task;
     this.taskId = options.task.task_id?.value ?? '';
     this.docker = options.docker;
+    this.now = options.now ?? Date.now;
+    const nanos = Number(options.task.max_completion_time?.nanoseconds ?? 0);
+    this.state = initialState({
+      taskKillingCapable: options.taskKillingCapable,
+      maxCompletionMs: nanos > 0 ? nanos / 1e6 : undefined,
+      killConfirmMs: options.docker.timeoutMs + KILL_CONFIRM_SLACK_MS,
+    });
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+    // Validated first, so that every update carries check_status when the task has a check.
+    try {
+      this.checks = new TaskChecks(this.task);
+    } catch (error) {
+      if (!(error instanceof InvalidCheckError)) throw error;
+      this.invalidChecks = error.message;
+    }
     // Started on the next tick, so the owner holds this runner before its first report.
-    this.done = Promise.resolve().then(() => this.run());
-  }
-
-  get phase(): Phase {
-    return this.phaseValue;
+    queueMicrotask(() => {
+      if (options.adopt) void this.adopt(options.adopt);
+      else this.dispatch({ type: 'launch' });
+    });
   }
 
   get containerName(): string {
     return this.options.context.containerName;
   }
 
+  // The terminal update is decided (and reported, or reported by an earlier executor).
+  get terminal(): boolean {
+    return this.state.terminal !== undefined;
+  }
+
   // A kill from the framework, shutdown, or a deadline. A later request can only shorten the grace.
   kill(graceMs: number, cause: KillCause): void {
-    if (this.phaseValue === 'terminated') return;
-    const first = this.killRequest === undefined;
-    if (first) {
-      this.completionTimer?.cancel();
-      this.killRequest = { cause, graceMs };
-      if (this.options.taskKillingCapable && cause !== 'max-completion') {
-        this.report({ state: TaskState.TASK_KILLING });
-      }
-      this.phaseValue = 'killing';
-      void this.checks?.stop();
-      // A pull in progress is abandoned: the task will never run. (Nothing else is aborted: an
-      // adoption's watch on the container must live on to see the kill through.)
-      this.pullAbort.abort();
-    } else if (graceMs < this.killRequest!.graceMs) {
-      this.killRequest!.graceMs = graceMs;
-    }
-    this.killDeadline = Math.min(this.killDeadline ?? Infinity, Date.now() + Math.max(0, graceMs));
-    if (this.started) this.escalate(graceMs);
-    this.options.changed?.();
+    this.dispatch({ type: 'kill', graceMs, cause });
   }
 
   // The kill in progress, for the checkpoint; undefined when there is none.
   get killInProgress(): KillInProgress | undefined {
-    if (!this.killRequest || this.killDeadline === undefined || this.phaseValue === 'terminated') return undefined;
-    return {
-      cause: this.killRequest.cause,
-      graceMs: this.killRequest.graceMs,
-      deadline: this.killDeadline,
-      stopSignalSent: this.escalation?.stopSignalSent ?? false,
-    };
+    const kill = this.state.kill;
+    if (!kill || this.state.terminal !== undefined) return undefined;
+    return { cause: kill.cause, graceMs: kill.graceMs, deadline: kill.deadline, stopSignalSent: kill.stopSignalSent };
   }
 
-  private async run(): Promise<void> {
+  // Events are stepped one at a time, in order, even when an effect raises the next one.
+  private dispatch(event: TaskEvent): void {
+    this.queue.push(event);
+    if (this.stepping) return;
+    this.stepping = true;
     try {
-      await this.lifecycle();
-    } catch (error) {
-      // Anything unexpected still ends in one terminal update and no container left behind.
-      log.error(`Task ${this.taskId} failed unexpectedly: ${errorMessage(error)}`);
-      this.finish({ state: TaskState.TASK_FAILED, message: `Executor error: ${errorMessage(error)}` });
-    } finally {
-      this.completionTimer?.cancel();
-      clearTimeout(this.killConfirmTimer);
-      this.escalation?.cancel();
-      this.abort.abort();
-      this.pullAbort.abort();
-      await this.checks?.stop();
-      await this.removeContainer();
-    }
-  }
-
-  private async lifecycle(): Promise<void> {
-    // Validated first, so that every update carries check_status when the task has a check.
-    let invalidChecks: string | undefined;
-    try {
-      this.checks = new TaskChecks(this.task);
-    } catch (error) {
-      if (!(error instanceof InvalidCheckError)) throw error;
-      invalidChecks = error.message;
-    }
-    if (this.options.adopt) return this.adoptContainer(this.options.adopt);
-    this.report({ state: TaskState.TASK_STARTING });
-    this.armCompletionTimer();
-
-    const problem = taskProblem(this.task);
-    if (problem) {
-      this.finish({ state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message: `Invalid task: ${problem}` });
-      return;
-    }
-    let spec;
-    try {
-      spec = containerSpec(this.task, this.options.context);
-    } catch (error) {
-      this.finish({
-        state: TaskState.TASK_FAILED,
-        reason: Reason.REASON_TASK_INVALID,
-        message: `Failed to create docker run options: ${errorMessage(error)}`,
-      });
-      return;
-    }
-    spec.secrets.forEach(registerSecret);
-    if (invalidChecks) {
-      this.finish({ state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message: `Invalid check definition: ${invalidChecks}` });
-      return;
-    }
-    const refusal = this.options.policy && policyViolation(this.task, spec.body, this.options.policy, this.options.context.sandboxDirectory, realHostPath);
-    if (refusal) {
-      this.finish({ state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message: refusal });
-      return;
-    }
-
-    if (!(await this.imageReady(spec.image))) return;
-    if (this.killedBeforeStart('before its container was created')) return;
-
-    try {
-      const created = await this.docker.json<{ Id: string }>(
-        'POST',
-        `/containers/create?name=${encodeURIComponent(spec.name)}`,
-        { body: spec.body },
-      );
-      this.containerId = created.Id;
-    } catch (error) {
-      this.finish(launchFailure(`Failed to create container ${spec.name}`, error));
-      return;
-    }
-    log.info(`Created container ${spec.name} (${this.containerId.slice(0, 12)}) for task ${this.taskId}`);
-    if (this.killedBeforeStart('before its container was started')) return;
-
-    await this.attachAndStart(spec.name, true);
-  }
-
-  // Attaches before the start (so every byte of output is captured), registers the exit watch,
-  // starts the container and follows it to its end.
-  private async attachAndStart(name: string, reportRunning: boolean): Promise<void> {
-    let output: Promise<void>;
-    let socket: Socket;
-    let exit: { result: Promise<WaitResult> };
-    try {
-      socket = await this.docker.attach(this.containerId!);
-      output = this.pumpOutput(socket, { stdout: 0, stderr: 0 }, false);
-      exit = await this.docker.waitForExit(this.containerId!, this.abort.signal);
-    } catch (error) {
-      if (!this.killedBeforeStart('before its container was started')) {
-        this.finish(launchFailure(`Failed to attach to container ${name}`, error));
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        const result = step(this.state, next, this.now());
+        this.state = result.state;
+        for (const effect of result.effects) this.perform(effect);
       }
-      return;
+    } finally {
+      this.stepping = false;
     }
-    if (this.killedBeforeStart('before its container was started')) return;
+  }
 
+  // An effect's asynchronous outcome becomes the next event; an unexpected error fails the task.
+  private settle(work: Promise<TaskEvent | undefined>): void {
+    work.then(
+      (event) => event && this.dispatch(event),
+      (error: unknown) => {
+        log.error(`Task ${this.taskId} failed unexpectedly: ${errorMessage(error)}`);
+        this.dispatch({ type: 'failed', message: errorMessage(error) });
+      },
+    );
+  }
+
+  private perform(effect: TaskEffect): void {
+    switch (effect.type) {
+      case 'report':
+        return this.report(effect.fields);
+      case 'validate':
+        return this.dispatch(this.validate());
+      case 'pull':
+        return this.settle(this.pull());
+      case 'abort-pull':
+        return this.pullAbort.abort();
+      case 'create':
+        return this.settle(this.create());
+      case 'watch':
+        return this.settle(effect.how === 'attach' ? this.attach() : this.followLogs());
+      case 'start':
+        return this.settle(this.start());
+      case 'inspect':
+        return this.settle(this.inspectAfterStart());
+      case 'signal':
+        return void this.signalContainer(effect.signal);
+      case 'set-timer':
+        return this.setTimer(effect.name, effect.ms);
+      case 'cancel-timer':
+        this.timers.get(effect.name)?.cancel();
+        this.timers.delete(effect.name);
+        return;
+      case 'start-checks':
+        return this.startChecks();
+      case 'stop-checks':
+        return void this.checks?.stop();
+      case 'drain-output':
+        return this.settle(this.drainOutput());
+      case 'close-output':
+        this.outputStream?.destroy();
+        return;
+      case 'remove':
+        return this.settle(this.removeContainer());
+      case 'checkpoint':
+        return this.options.changed?.();
+      case 'done':
+        return this.resolveDone();
+      case 'refused':
+        return log.error(`Task ${this.taskId}: illegal transition refused (${effect.why})`);
+    }
+  }
+
+  private setTimer(name: TimerName, ms: number): void {
+    this.timers.get(name)?.cancel();
+    this.timers.set(name, new LongTimeout(() => {
+      this.timers.delete(name);
+      this.dispatch({ type: 'timer', name });
+    }, ms));
+  }
+
+  // With a general check, every update carries the current check_status (spec 3.13).
+  private report(fields: StatusFields): void {
+    const checkStatus = fields.check_status ? undefined : this.checks?.currentCheckStatus;
+    this.options.report(checkStatus ? { ...fields, check_status: checkStatus } : fields);
+  }
+
+  private validate(): TaskEvent {
+    const invalid = (message: string): TaskEvent => ({ type: 'invalid', fields: { state: TaskState.TASK_FAILED, reason: Reason.REASON_TASK_INVALID, message } });
+    const problem = taskProblem(this.task);
+    if (problem) return invalid(`Invalid task: ${problem}`);
     try {
-      await this.docker.expect('POST', `/containers/${this.containerId}/start`);
+      this.spec = containerSpec(this.task, this.options.context);
     } catch (error) {
-      socket.destroy();
-      this.finish(launchFailure(`Failed to start container ${name}`, error));
-      return;
+      return invalid(`Failed to create docker run options: ${errorMessage(error)}`);
     }
-    this.started = true;
-    this.startedAt = Math.floor(Date.now() / 1000) - 1;
-
-    await this.follow(exit, output, reportRunning);
-  }
-
-  // Watches a started container to its end: RUNNING (unless already reported), checks, kills,
-  // the exit, the rest of its output, and the one terminal update.
-  private async follow(exit: { result: Promise<WaitResult> }, output: Promise<void>, reportRunning: boolean): Promise<void> {
-    const inspect = await this.inspect();
-    // A kill during the inspect already chose SIGTERM; its deadline stands.
-    if (inspect && !this.escalation) {
-      this.escalation = new KillEscalation({
-        stopSignal: stopSignal(inspect.parsed),
-        signal: (signal) => this.signalContainer(signal),
-        stopSignalSent: this.resumedStopSignalSent,
-      });
-    }
-    if (this.killRequest) {
-      this.escalate(this.killDeadline === undefined ? this.killRequest.graceMs : Math.max(0, this.killDeadline - Date.now()));
-    } else if (inspect && hasStarted(inspect.parsed)) {
-      this.phaseValue = 'running';
-      const running = this.runningStatus(inspect);
-      this.runningContainerStatus = running.container_status ?? undefined;
-      if (reportRunning) this.report(running);
-      this.checks?.start(this.docker, {
-        containerId: this.containerId!,
-        pid: inspect.parsed.State?.Pid,
-        networkMode: inspect.parsed.HostConfig?.NetworkMode,
-      }, this.checkListener());
-    }
-
-    const waited = await this.waitForExit(exit);
-    this.exitSeen = true;
-    this.noticeExit();
-    // No check result may follow the container's end.
-    void this.checks?.stop();
-    if (typeof waited === 'string') {
-      this.outputStream?.destroy();
-      this.finish({ state: TaskState.TASK_FAILED, message: waited });
-      return;
-    }
-    await this.drainOutput(output);
-    this.finish(this.terminal(waited));
-  }
-
-  // After an executor restart: find the container by name, replay its output past what the
-  // sandbox files hold, and follow it as if this executor had started it.
-  private async adoptContainer(adoption: Adoption): Promise<void> {
-    const name = this.options.context.containerName;
-    let found = await this.inspectContainer(name);
-    const foreign = found && identityMismatch(found.parsed.Config?.Labels, this.options.context.labels);
-    if (foreign) {
-      // Not ours: never followed, exec'd into, reported on or removed.
-      log.error(`Container ${name} does not carry this task's owner labels (${foreign} differs); it is left alone`);
-      found = undefined;
-    }
-    if (adoption.terminalReported) {
-      this.containerId = found?.parsed.Id;
-      this.phaseValue = 'terminated';
-      return;
-    }
-    if (!found) {
-      this.finish({
-        state: TaskState.TASK_FAILED,
-        reason: Reason.REASON_EXECUTOR_TERMINATED,
-        message: foreign
-          ? `The executor restarted and container ${name} is not this task's (its owner labels differ): it was not adopted`
-          : `The executor restarted and container ${name} is gone: it was removed while no executor watched it`,
-      });
-      return;
-    }
-    this.containerId = found.parsed.Id ?? name;
-    const runningReported = adoption.lastState !== undefined && adoption.lastState !== TaskState.TASK_STARTING;
-    if (!hasStarted(found.parsed)) {
-      // The earlier executor died between create and start: the task has not run yet.
-      log.warn(`Container ${name} of task ${this.taskId} was created but never started; starting it`);
-      this.armCompletionTimer();
-      await this.attachAndStart(name, !runningReported);
-      return;
-    }
-    if (adoption.kill) this.resumeKill(adoption.kill);
-    this.started = true;
-    const startedMs = Date.parse(found.parsed.State?.StartedAt ?? '');
-    this.startedAt = Number.isFinite(startedMs) ? Math.floor(startedMs / 1000) - 1 : 0;
-    this.armCompletionTimer(Number.isFinite(startedMs) ? Date.now() - startedMs : 0);
-    log.warn(`Adopting container ${name} of task ${this.taskId} (${found.parsed.State?.Status ?? 'unknown state'})`);
-    if (!adoption.written) log.warn('The sandbox output files cannot be re-read (not regular files): replayed output may repeat');
-    const skip = adoption.written ?? { stdout: 0, stderr: 0 };
-
-    let output: Promise<void>;
-    let exit: { result: Promise<WaitResult> };
-    try {
-      const logs = await this.docker.followLogs(this.containerId);
-      output = this.pumpOutput(logs, { ...skip }, true);
-      exit = await this.docker.waitForExit(this.containerId, this.abort.signal, 'not-running');
-    } catch (error) {
-      this.finish(launchFailure(`Failed to re-attach to container ${name}`, error));
-      return;
-    }
-    await this.follow(exit, output, !runningReported);
-  }
-
-  // The earlier executor's kill goes on: no second stop signal (a task mid-way through its
-  // shutdown would start over), SIGKILL at the same deadline, and no check runs.
-  private resumeKill(kill: KillInProgress): void {
-    log.warn(`Carrying on the ${kill.cause} kill of task ${this.taskId} begun by the earlier executor`);
-    this.killRequest = { cause: kill.cause, graceMs: kill.graceMs };
-    this.killDeadline = kill.deadline;
-    this.phaseValue = 'killing';
-    this.resumedStopSignalSent = kill.stopSignalSent;
-  }
-
-  private async inspectContainer(name: string): Promise<{ raw: Buffer; parsed: ContainerInspect } | undefined> {
-    try {
-      const response = await this.docker.expect('GET', `/containers/${encodeURIComponent(name)}/json`);
-      return { raw: response.body, parsed: JSON.parse(response.body.toString('utf8')) as ContainerInspect };
-    } catch (error) {
-      if (!(error instanceof DockerError && error.notFound)) log.error(`Could not inspect container ${name}: ${errorMessage(error)}`);
-      return undefined;
-    }
+    this.spec.secrets.forEach(registerSecret);
+    if (this.invalidChecks) return invalid(`Invalid check definition: ${this.invalidChecks}`);
+    const refusal = this.options.policy && policyViolation(this.task, this.spec.body, this.options.policy, this.options.context.sandboxDirectory, realHostPath);
+    if (refusal) return invalid(refusal);
+    return { type: 'validated' };
   }
 
   // The image is used when present, pulled when missing or when force_pull_image is set, with
   // the sandbox's or the operator's registry credentials; progress goes out as TASK_STARTING.
-  private async imageReady(image: string): Promise<boolean> {
+  private async pull(): Promise<TaskEvent> {
+    const image = this.spec!.image;
     try {
       const auth = loadRegistryAuth(parseImageReference(image), {
         sandboxDirectory: this.options.context.sandboxDirectory,
@@ -440,53 +297,128 @@ export class TaskRunner {
         progressIntervalMs: PULL_PROGRESS_INTERVAL_MS,
       });
       if (pulled) log.info(`Pulled image '${image}' for task ${this.taskId}${auth ? ` with credentials from ${auth.source}` : ''}`);
-      return true;
+      return { type: 'image-ready' };
     } catch (error) {
-      if (error instanceof ImagePullError && error.kind === 'cancelled') {
-        this.killedBeforeStart('while its image was being pulled');
-      } else {
-        this.finish(launchFailure('Failed to get the image', error, error instanceof ImagePullError || error instanceof RegistryAuthError));
-      }
-      return false;
+      const cancelled = error instanceof ImagePullError && error.kind === 'cancelled';
+      return { type: 'image-failed', cancelled, fields: launchFailure('Failed to get the image', error, error instanceof ImagePullError || error instanceof RegistryAuthError) };
     }
   }
 
-  private killedBeforeStart(when: string): boolean {
-    if (!this.killRequest) return false;
-    this.finish({
-      state: this.killRequest.cause === 'max-completion' ? TaskState.TASK_FAILED : TaskState.TASK_KILLED,
-      reason: this.killRequest.cause === 'max-completion'
-        ? Reason.REASON_MAX_COMPLETION_TIME_REACHED
-        : Reason.REASON_TASK_KILLED_DURING_LAUNCH,
-      message: `Task was killed ${when}`,
-    });
-    return true;
-  }
-
-  private armCompletionTimer(elapsedMs = 0): void {
-    const nanos = Number(this.task.max_completion_time?.nanoseconds ?? 0);
-    if (!(nanos > 0)) return;
-    this.completionTimer = new LongTimeout(() => this.kill(0, 'max-completion'), nanos / 1e6 - elapsedMs);
-  }
-
-  private escalate(graceMs: number): void {
-    if (!this.escalation) {
-      this.escalation = new KillEscalation({ stopSignal: 'SIGTERM', signal: (signal) => this.signalContainer(signal) });
+  private async create(): Promise<TaskEvent> {
+    const spec = this.spec!;
+    try {
+      const containerId = await this.docker.create(spec.name, spec.body);
+      log.info(`Created container ${spec.name} (${containerId.slice(0, 12)}) for task ${this.taskId}`);
+      return { type: 'created', containerId };
+    } catch (error) {
+      return { type: 'launch-failed', stage: 'create', fields: launchFailure(`Failed to create container ${spec.name}`, error) };
     }
-    this.escalation.request(graceMs);
+  }
+
+  // Attaches before the start (so every byte of output is captured) and registers the exit watch.
+  private async attach(): Promise<TaskEvent> {
+    const id = this.state.containerId!;
+    try {
+      const socket = await this.docker.attach(id, this.release.signal);
+      this.output = this.pumpOutput(socket, { stdout: 0, stderr: 0 }, false);
+      this.exitWatch = await this.docker.wait(id, 'next-exit', this.release.signal);
+      return { type: 'watching' };
+    } catch (error) {
+      return { type: 'launch-failed', stage: 'attach', fields: launchFailure(`Failed to attach to container ${this.containerName}`, error) };
+    }
+  }
+
+  // After an executor restart: replay the container's output past what the sandbox files hold,
+  // and watch for its exit as if this executor had started it.
+  private async followLogs(): Promise<TaskEvent> {
+    const id = this.state.containerId!;
+    const written = this.options.adopt?.written;
+    if (!written) log.warn('The sandbox output files cannot be re-read (not regular files): replayed output may repeat');
+    try {
+      const logs = await this.docker.logs(id, this.release.signal);
+      this.output = this.pumpOutput(logs, { ...(written ?? { stdout: 0, stderr: 0 }) }, true);
+      this.exitWatch = await this.docker.wait(id, 'not-running', this.release.signal);
+      return { type: 'watching' };
+    } catch (error) {
+      return { type: 'launch-failed', stage: 'attach', fields: launchFailure(`Failed to re-attach to container ${this.containerName}`, error) };
+    }
+  }
+
+  private async start(): Promise<TaskEvent> {
+    try {
+      await this.docker.start(this.state.containerId!);
+    } catch (error) {
+      this.outputStream?.destroy();
+      return { type: 'launch-failed', stage: 'start', fields: launchFailure(`Failed to start container ${this.containerName}`, error) };
+    }
+    this.startedAt = Math.floor(this.now() / 1000) - 1;
+    return { type: 'started' };
+  }
+
+  // The inspect behind TASK_RUNNING; then the exit is watched (so RUNNING always comes first).
+  private async inspectAfterStart(): Promise<TaskEvent> {
+    const inspect = await this.inspect();
+    this.lastInspect = inspect?.parsed;
+    let running: StatusFields | undefined;
+    if (inspect) {
+      running = runningStatus(inspect, this.task);
+      this.runningContainerStatus = running.container_status ?? undefined;
+    }
+    queueMicrotask(() => this.watchExit());
+    return { type: 'inspected', stopSignal: inspect ? stopSignal(inspect.parsed) : undefined, hasStarted: inspect ? hasStarted(inspect.parsed) : false, running };
+  }
+
+  private watchExit(): void {
+    if (this.exitWatched || this.state.terminal !== undefined) return;
+    this.exitWatched = true;
+    this.settle(this.waitForExit().then((waited): TaskEvent => {
+      this.exitSeen = true;
+      this.noticeExit();
+      return typeof waited === 'string' ? { type: 'exit-unknown', message: waited } : { type: 'exited', exit: waited };
+    }));
+  }
+
+  // An executor started again for this sandbox: find the container by name, check that it is this
+  // task's, and take it over.
+  private async adopt(adoption: Adoption): Promise<void> {
+    const name = this.containerName;
+    let found: Inspected | undefined;
+    try {
+      found = await this.docker.inspect(name);
+    } catch (error) {
+      if (!(error instanceof DockerError && error.notFound)) log.error(`Could not inspect container ${name}: ${errorMessage(error)}`);
+    }
+    const foreign = found && identityMismatch(found.parsed.Config?.Labels, this.options.context.labels);
+    if (foreign) {
+      // Not ours: never followed, exec'd into, reported on or removed.
+      log.error(`Container ${name} does not carry this task's owner labels (${foreign} differs); it is left alone`);
+    }
+    const containerId = found?.parsed.Id ?? name;
+    const startedMs = Date.parse(found?.parsed.State?.StartedAt ?? '');
+    const finding = foreign
+      ? { found: 'foreign' as const, name }
+      : !found
+        ? { found: 'gone' as const }
+        : hasStarted(found.parsed)
+          ? { found: 'started' as const, containerId, startedAtMs: Number.isFinite(startedMs) ? startedMs : undefined }
+          : { found: 'created' as const, containerId };
+    if (found && !foreign && !adoption.terminalReported) {
+      log.warn(finding.found === 'created'
+        ? `Container ${name} of task ${this.taskId} was created but never started; starting it`
+        : `Adopting container ${name} of task ${this.taskId} (${found.parsed.State?.Status ?? 'unknown state'})`);
+      if (adoption.kill) log.warn(`Carrying on the ${adoption.kill.cause} kill of task ${this.taskId} begun by the earlier executor`);
+      this.startedAt = Number.isFinite(startedMs) ? Math.floor(startedMs / 1000) - 1 : 0;
+    }
+    const kill: Kill | undefined = adoption.kill ? { ...adoption.kill, sigkillSent: false } : undefined;
+    this.dispatch({ type: 'adopt', finding, name, lastState: adoption.lastState, terminalReported: adoption.terminalReported, kill });
   }
 
   private async signalContainer(signal: string): Promise<void> {
-    if (!this.containerId) return;
+    const id = this.state.containerId;
+    if (!id) return;
     log.info(`Sending ${signal} to container of task ${this.taskId}`);
-    if (signal === 'SIGKILL' && !this.killConfirmTimer) {
-      const boundMs = this.docker.timeoutMs + KILL_CONFIRM_SLACK_MS;
-      this.killConfirmTimer = setTimeout(() => {
-        this.giveUpWaiting(`The Docker daemon did not confirm that the container stopped within ${Math.round(boundMs / 1000)}s of SIGKILL`);
-      }, timerMs(boundMs));
-    }
     try {
-      await this.docker.expect('POST', `/containers/${this.containerId}/kill?signal=${encodeURIComponent(signal)}`);
+      await this.docker.kill(id, signal);
     } catch (error) {
       // 409: it is no longer running, which is what we wanted.
       if (!(error instanceof DockerError && (error.status === 409 || error.status === 404))) {
@@ -495,53 +427,68 @@ export class TaskRunner {
     }
   }
 
-  private async inspect(): Promise<{ raw: Buffer; parsed: ContainerInspect } | undefined> {
+  private async inspect(): Promise<Inspected | undefined> {
     try {
-      const response = await this.docker.expect('GET', `/containers/${this.containerId}/json`);
-      return { raw: response.body, parsed: JSON.parse(response.body.toString('utf8')) as ContainerInspect };
+      return await this.docker.inspect(this.state.containerId!);
     } catch (error) {
       log.warn(`Could not inspect the container of task ${this.taskId}: ${errorMessage(error)}`);
       return undefined;
     }
   }
 
-  private runningStatus(inspect: { raw: Buffer; parsed: ContainerInspect }): StatusFields {
-    // `data` carries the inspect output as `docker inspect` prints it: a JSON array.
-    const data = Buffer.concat([Buffer.from('['), inspect.raw, Buffer.from(']')]);
-    const { ipv4, ipv6 } = containerAddresses(inspect.parsed);
-    const fields: StatusFields = { state: TaskState.TASK_RUNNING, data };
-    if (ipv4 || ipv6) {
-      const template = this.task.container?.network_infos?.[0];
-      const networkInfo: mesos.v1.INetworkInfo = {
-        ...(template?.name ? { name: template.name } : {}),
-        ...(template?.groups?.length ? { groups: template.groups } : {}),
-        ...(template?.labels ? { labels: template.labels } : {}),
-        ip_addresses: [
-          ...(ipv4 ? [{ ip_address: ipv4 }] : []),
-          ...(ipv6 ? [{ protocol: 2, ip_address: ipv6 }] : []),
-        ],
-      };
-      fields.container_status = { network_infos: [networkInfo] };
-    }
-    return fields;
+  private startChecks(): void {
+    const inspect = this.lastInspect;
+    if (!this.checks || !inspect) return;
+    this.checks.start(this.docker, {
+      containerId: this.state.containerId!,
+      pid: inspect.State?.Pid,
+      networkMode: inspect.HostConfig?.NetworkMode,
+    }, this.checkListener());
   }
 
-  // The exit status, surviving a broken wait connection by asking the daemon again. Undefined
-  // when the daemon cannot tell: unreachable for too long, or silent after SIGKILL.
-  private async waitForExit(first: { result: Promise<WaitResult> }): Promise<(ContainerExit & { inspect?: Buffer | undefined }) | string> {
-    let pending: { result: Promise<WaitResult> } | undefined = first;
+  // Check results become TASK_RUNNING updates while the task runs, never once it is being killed.
+  private checkListener(): CheckListener {
+    const running = (): StatusFields => ({
+      state: TaskState.TASK_RUNNING,
+      ...(this.runningContainerStatus ? { container_status: this.runningContainerStatus } : {}),
+    });
+    const live = (): boolean => this.state.phase === 'running' && !this.state.kill;
+    return {
+      onHealth: (healthy, message) => {
+        if (!live()) return;
+        this.lastHealthy = healthy;
+        this.dispatch({ type: 'check-update', fields: { ...running(), healthy, reason: Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, ...(message ? { message } : {}) } });
+      },
+      onHealthKill: (detail) => {
+        if (!live()) return;
+        const graceMs = killGraceMs(undefined, this.task.kill_policy ?? undefined, this.options.shutdownGracePeriodMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+        log.warn(`Killing task ${this.taskId}: ${detail}`);
+        this.dispatch({ type: 'kill', graceMs, cause: 'health-check', detail });
+      },
+      onCheckStatus: (checkStatus) => {
+        if (!live()) return;
+        const healthy = this.lastHealthy === undefined ? {} : { healthy: this.lastHealthy };
+        this.dispatch({ type: 'check-update', fields: { ...running(), ...healthy, reason: Reason.REASON_TASK_CHECK_STATUS_UPDATED, check_status: checkStatus } });
+      },
+    };
+  }
+
+  // The exit status, surviving a broken wait connection by asking the daemon again; a string
+  // when the daemon cannot tell (unreachable for too long).
+  private async waitForExit(): Promise<Exit | string> {
+    let pending: ExitWatch | undefined = this.exitWatch;
     let lostSince: number | undefined;
     let firstLost: number | undefined;
+    const id = this.state.containerId!;
     for (;;) {
       try {
         if (!pending) throw new Error('no exit watch');
-        const result = await Promise.race([pending.result, this.unconfirmed]);
-        if (typeof result === 'string') return result;
+        const result = await pending.result;
         let after = await this.inspect();
         // A daemon that vanishes right as the container exits stopped it on its way down.
         const daemonGone = after === undefined && (await this.daemonBack());
         if (daemonGone) after = await this.inspect();
-        const stoppedBy = this.killRequest ? undefined : await this.externalStopSignal();
+        const stoppedBy = this.state.kill ? undefined : await this.externalStopSignal();
         // The daemon cut the event query short: it was shutting down as the container exited.
         const cutShort = stoppedBy === DAEMON_AWAY;
         if (cutShort) await this.daemonBack();
@@ -555,14 +502,15 @@ export class TaskRunner {
           inspect: after?.raw,
         };
       } catch (error) {
-        lostSince ??= Date.now();
+        if (this.release.signal.aborted) return 'The task ended while its exit was awaited';
+        lostSince ??= this.now();
         firstLost ??= lostSince;
-        if (Date.now() - lostSince > DAEMON_OUTAGE_MS) {
+        if (this.now() - lostSince > DAEMON_OUTAGE_MS) {
           return `Lost contact with the Docker daemon for more than ${DAEMON_OUTAGE_MS / 1000}s (${errorMessage(error)}): the container's fate is unknown`;
         }
         log.warn(`Lost the exit watch on the container of task ${this.taskId}: ${errorMessage(error)}; asking again`);
-        const late = await Promise.race([sleep(1000), this.unconfirmed]);
-        if (typeof late === 'string') return late;
+        await sleep(1000);
+        if (this.release.signal.aborted) return 'The task ended while its exit was awaited';
         const now = await this.inspect();
         if (now && now.parsed.State?.Running === false && hasStarted(now.parsed)) {
           const finishedAt = Date.parse(now.parsed.State.FinishedAt ?? '');
@@ -577,7 +525,7 @@ export class TaskRunner {
           };
         }
         try {
-          pending = await this.docker.waitForExit(this.containerId!, this.abort.signal, 'not-running');
+          pending = await this.docker.wait(id, 'not-running', this.release.signal);
           lostSince = undefined;
         } catch (again) {
           pending = undefined;
@@ -590,13 +538,11 @@ export class TaskRunner {
   // A signal sent to the container by someone other than this executor (docker stop or kill by
   // hand, a daemon shutdown), from the daemon's own event log.
   private async externalStopSignal(): Promise<string | undefined> {
-    const filters = encodeURIComponent(JSON.stringify({ container: [this.containerId], type: ['container'], event: ['kill'] }));
     // A past `until` answers at once (a future one would hold the answer until then).
-    const until = (Date.now() / 1000).toFixed(3);
+    const until = this.now() / 1000;
     try {
-      const response = await this.docker.expect('GET', `/events?since=${this.startedAt}&until=${until}&filters=${filters}`);
-      const events = response.body.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } });
-      const signal = events[0]?.Actor?.Attributes?.signal;
+      const events = await this.docker.events(this.state.containerId!, ['kill'], this.startedAt, until);
+      const signal = events[0]?.attributes.signal;
       return signal === undefined ? undefined : eventSignal(signal);
     } catch (error) {
       log.warn(`Could not read the container's events: ${errorMessage(error)}`);
@@ -606,16 +552,15 @@ export class TaskRunner {
 
   // Waits (within the outage bound) for an unreachable daemon to answer again; true if it had gone.
   private async daemonBack(): Promise<boolean> {
-    const deadline = Date.now() + DAEMON_OUTAGE_MS;
+    const deadline = this.now() + DAEMON_OUTAGE_MS;
     let away = false;
-    while (Date.now() < deadline) {
+    while (this.now() < deadline && !this.release.signal.aborted) {
       try {
         await this.docker.ping();
         return away;
       } catch {
         away = true;
-        const late = await Promise.race([sleep(1000), this.unconfirmed]);
-        if (typeof late === 'string') return true;
+        await sleep(1000);
       }
     }
     return away;
@@ -636,18 +581,19 @@ export class TaskRunner {
         await demuxOutput(stream, skipFirstBytes(this.options.stdout, skip.stdout), skipFirstBytes(this.options.stderr, skip.stderr), totals);
       } catch (error) {
         broken = true;
-        log.warn(`The output stream of task ${this.taskId} broke: ${errorMessage(error)}`);
+        if (!this.release.signal.aborted) log.warn(`The output stream of task ${this.taskId} broke: ${errorMessage(error)}`);
       }
       written.stdout = replay ? Math.max(skip.stdout, totals.stdoutBytes) : written.stdout + totals.stdoutBytes;
       written.stderr = replay ? Math.max(skip.stderr, totals.stderrBytes) : written.stderr + totals.stderrBytes;
       // Ending with the container is the normal end; the exit is seen within moments of it.
       if (!this.exitSeen) await Promise.race([this.exitNoticed, sleep(OUTPUT_EXIT_GRACE_MS)]);
       if (this.exitSeen && !broken) return;
-      if (this.abort.signal.aborted || this.phaseValue === 'terminated' || !this.containerId) return;
+      const id = this.state.containerId;
+      if (this.release.signal.aborted || this.state.terminal !== undefined || !id) return;
       log.warn(`The output stream of task ${this.taskId} ended before the container did; resuming from its log`);
       await this.daemonBack();
       try {
-        stream = await this.docker.followLogs(this.containerId);
+        stream = await this.docker.logs(id, this.release.signal);
       } catch (error) {
         log.error(`Cannot resume the output of task ${this.taskId}: ${errorMessage(error)}; output written since is missing from the sandbox`);
         return;
@@ -657,90 +603,67 @@ export class TaskRunner {
     }
   }
 
-  private async drainOutput(output: Promise<void>): Promise<void> {
-    if (!(await settlesWithin(output, OUTPUT_DRAIN_TIMEOUT_MS))) {
+  private async drainOutput(): Promise<TaskEvent> {
+    if (this.output && !(await settlesWithin(this.output, OUTPUT_DRAIN_TIMEOUT_MS))) {
       log.error(`The output stream of task ${this.taskId} did not end within ${OUTPUT_DRAIN_TIMEOUT_MS} ms of the container's exit; closing it`);
       this.outputStream?.destroy();
     }
+    return { type: 'output-drained' };
   }
 
-  private terminal(exit: ContainerExit & { inspect?: Buffer | undefined }): StatusFields {
-    const kill = this.killRequest
-      ? {
-        cause: this.killRequest.cause,
-        graceMs: this.killRequest.graceMs,
-        stopSignal: this.escalation?.stopSignalSent ? this.escalation.stopSignal : 'SIGKILL',
-        sigkillSent: this.escalation?.sigkillSent ?? false,
-        detail: this.killRequest.cause === 'health-check' ? this.healthKillDetail : undefined,
-      }
-      : undefined;
-    // The final inspect rides along, for a post-mortem of how the container ended.
-    const data = exit.inspect ? Buffer.concat([Buffer.from('['), exit.inspect, Buffer.from(']')]) : undefined;
-    return { ...terminalStatus(exit, kill), ...(data ? { data } : {}) };
-  }
-
-  private finish(fields: StatusFields): void {
-    if (this.phaseValue === 'terminated') return;
-    if (!isTerminalState(fields.state)) throw new Error(`finish() needs a terminal state, got ${stateName(fields.state)}`);
-    this.phaseValue = 'terminated';
-    this.report(fields);
-  }
-
-  // With a general check, every update carries the current check_status (spec 3.13).
-  private report(fields: StatusFields): void {
-    const checkStatus = fields.check_status ? undefined : this.checks?.currentCheckStatus;
-    this.options.report(checkStatus ? { ...fields, check_status: checkStatus } : fields);
-  }
-
-  // Check results become TASK_RUNNING updates while the task runs, never once it is being killed.
-  private checkListener(): CheckListener {
-    const running = (): StatusFields => ({
-      state: TaskState.TASK_RUNNING,
-      ...(this.runningContainerStatus ? { container_status: this.runningContainerStatus } : {}),
-    });
-    return {
-      onHealth: (healthy, message) => {
-        if (this.phaseValue !== 'running') return;
-        this.lastHealthy = healthy;
-        this.report({ ...running(), healthy, reason: Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, ...(message ? { message } : {}) });
-      },
-      onHealthKill: (detail) => {
-        if (this.phaseValue !== 'running') return;
-        this.healthKillDetail = detail;
-        const graceMs = killGraceMs(undefined, this.task.kill_policy ?? undefined, this.options.shutdownGracePeriodMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
-        log.warn(`Killing task ${this.taskId}: ${detail}`);
-        this.kill(graceMs, 'health-check');
-      },
-      onCheckStatus: (checkStatus) => {
-        if (this.phaseValue !== 'running') return;
-        const healthy = this.lastHealthy === undefined ? {} : { healthy: this.lastHealthy };
-        this.report({ ...running(), ...healthy, reason: Reason.REASON_TASK_CHECK_STATUS_UPDATED, check_status: checkStatus });
-      },
-    };
-  }
-
-  // Removes the container; while the daemon is unreachable (restarting) it keeps trying, within
-  // the outage bound, so that nothing is left behind.
-  private async removeContainer(): Promise<void> {
-    if (!this.containerId) return;
-    const deadline = Date.now() + DAEMON_OUTAGE_MS;
+  // Lets go of every stream and watch, then removes the container; while the daemon is
+  // unreachable (restarting) it keeps trying, within the outage bound, so nothing is left behind.
+  private async removeContainer(): Promise<TaskEvent> {
+    this.release.abort();
+    this.outputStream?.destroy();
+    await this.checks?.stop();
+    const id = this.state.containerId;
+    if (!id) return { type: 'removed' };
+    const deadline = this.now() + DAEMON_OUTAGE_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.docker.expect('DELETE', `/containers/${this.containerId}?v=1&force=1`);
+        await this.docker.remove(id);
         log.info(`Removed the container of task ${this.taskId}`);
-        return;
+        return { type: 'removed' };
       } catch (error) {
-        if (error instanceof DockerError && error.notFound) return;
+        if (error instanceof DockerError && error.notFound) return { type: 'removed' };
         const unreachable = error instanceof DockerError && error.code === 'ERR_DOCKER_UNREACHABLE';
-        if ((!unreachable && attempt >= REMOVE_ATTEMPTS) || Date.now() > deadline) {
+        if ((!unreachable && attempt >= REMOVE_ATTEMPTS) || this.now() > deadline) {
           log.error(`Could not remove the container of task ${this.taskId}: ${errorMessage(error)}; giving up`);
-          return;
+          return { type: 'removed' };
         }
         log.warn(`Could not remove the container of task ${this.taskId} yet: ${errorMessage(error)}`);
         await sleep(unreachable ? 1000 : 1000 * attempt);
       }
     }
   }
+}
+
+// Docker's events give the signal as a number, or as the name it was asked for.
+function eventSignal(signal: string): string {
+  const number = Number(signal);
+  return Number.isInteger(number) ? (signalName(number) ?? `signal ${number}`) : signal;
+}
+
+function runningStatus(inspect: Inspected, task: mesos.v1.ITaskInfo): StatusFields {
+  // `data` carries the inspect output as `docker inspect` prints it: a JSON array.
+  const data = Buffer.concat([Buffer.from('['), inspect.raw, Buffer.from(']')]);
+  const { ipv4, ipv6 } = containerAddresses(inspect.parsed);
+  const fields: StatusFields = { state: TaskState.TASK_RUNNING, data };
+  if (ipv4 || ipv6) {
+    const template = task.container?.network_infos?.[0];
+    const networkInfo: mesos.v1.INetworkInfo = {
+      ...(template?.name ? { name: template.name } : {}),
+      ...(template?.groups?.length ? { groups: template.groups } : {}),
+      ...(template?.labels ? { labels: template.labels } : {}),
+      ip_addresses: [
+        ...(ipv4 ? [{ ip_address: ipv4 }] : []),
+        ...(ipv6 ? [{ protocol: 2, ip_address: ipv6 }] : []),
+      ],
+    };
+    fields.container_status = { network_infos: [networkInfo] };
+  }
+  return fields;
 }
 
 function launchFailure(what: string, error: unknown, selfExplaining = false): StatusFields {
@@ -750,3 +673,5 @@ function launchFailure(what: string, error: unknown, selfExplaining = false): St
     message: selfExplaining ? errorMessage(error) : `${what}: ${errorMessage(error)}`,
   };
 }
+
+export { stateName };

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { LocalAgent, type ExecutorRecord, type LocalAgentOptions, type ReceivedUpdate } from '../../src/agent/local-agent.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { DockerRuntime } from '../../src/docker/docker-runtime.js';
+import type { CreateRequest } from '../../src/docker/create-request.js';
+import { DockerError } from '../../src/docker/docker-error.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
 import { stateName } from '../../src/executor/task-states.js';
 import { executorStateRoot } from '../../src/agent/launcher.js';
@@ -35,13 +37,15 @@ export async function startAgent(t: TestContext, overrides: AgentOverrides = {})
     for (const record of launched) {
       if (record.exitCode === undefined) record.process.kill('SIGKILL');
     }
-    const docker = new DockerEngine(DOCKER_SOCKET);
+    const docker = new DockerRuntime(DOCKER_SOCKET);
     try {
-      const containers = await docker.json<Array<{ Id: string }>>(
-        'GET',
-        `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`org.apache.mesos.framework_id=${agent.frameworkId}`] }))}`,
-      );
-      for (const container of containers) await docker.call('DELETE', `/containers/${container.Id}?force=1&v=1`);
+      const containers = await docker.list([`org.apache.mesos.framework_id=${agent.frameworkId}`]);
+      for (const container of containers) {
+        // 409: its executor is removing it already.
+        await docker.remove(container.id).catch((error: unknown) => {
+          if (!(error instanceof DockerError && error.status === 409)) throw error;
+        });
+      }
     } finally {
       docker.close();
     }
@@ -95,22 +99,47 @@ export async function exitCode(record: ExecutorRecord, timeoutMs = 60_000): Prom
 }
 
 export async function containerExists(name: string): Promise<boolean> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
+  return withDocker(async (docker) => {
+    try {
+      await docker.inspect(name);
+      return true;
+    } catch (error) {
+      if (error instanceof DockerError && error.notFound) return false;
+      throw error;
+    }
+  });
+}
+
+export async function inspectContainer(name: string): Promise<Record<string, any>> {
+  return withDocker(async (docker) => JSON.parse((await docker.inspect(name)).raw.toString('utf8')) as Record<string, any>);
+}
+
+// Runs `use` with a runtime on the test daemon, closed after.
+export async function withDocker<T>(use: (docker: DockerRuntime) => Promise<T>): Promise<T> {
+  const docker = new DockerRuntime(DOCKER_SOCKET);
   try {
-    const response = await docker.call('GET', `/containers/${name}/json`);
-    return response.status === 200;
+    return await use(docker);
   } finally {
     docker.close();
   }
 }
 
-export async function inspectContainer(name: string): Promise<Record<string, any>> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  try {
-    return await docker.json('GET', `/containers/${name}/json`);
-  } finally {
-    docker.close();
-  }
+// Removes a local image (no verb: the executor never removes one); a missing image is fine.
+export async function removeImage(image: string): Promise<void> {
+  await withDocker(async (docker) => {
+    const response = await docker.call('DELETE', `/images/${encodeURIComponent(image)}?force=1`);
+    if (response.status !== 200 && response.status !== 404) throw new Error(`DELETE image ${image}: ${response.status} ${response.body.toString()}`);
+  });
+}
+
+// A create body for a test container of its own: `overrides` on a plain, unprivileged one.
+export function createBody(overrides: Partial<Omit<CreateRequest, 'HostConfig'>> & { HostConfig?: Partial<CreateRequest['HostConfig']> }): CreateRequest {
+  const { HostConfig, ...rest } = overrides;
+  return {
+    Image: BUSYBOX, Env: [], Labels: {}, AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, OpenStdin: false,
+    ...rest,
+    HostConfig: { Binds: [], NetworkMode: 'none', ...HostConfig },
+  };
 }
 
 export function sleep(ms: number): Promise<void> {

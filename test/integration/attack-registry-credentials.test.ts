@@ -7,29 +7,18 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { DockerEngine } from '../../src/docker/engine.js';
-import { DOCKER_SOCKET, eventually, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { eventually, removeImage, exitCode, sandboxFile, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
 
 const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
 const PASSWORD = 'testpassword';
 const CONFIG = JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
 
-async function imagePresent(): Promise<boolean> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  try {
-    return (await docker.call('GET', `/images/${encodeURIComponent(IMAGE)}/json`)).status === 200;
-  } finally {
-    docker.close();
-  }
+function imagePresent(): Promise<boolean> {
+  return withDocker((docker) => docker.hasImage(IMAGE));
 }
 
-async function removeLocalImage(): Promise<void> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  try {
-    await docker.call('DELETE', `/images/${encodeURIComponent(IMAGE)}?force=1`);
-  } finally {
-    docker.close();
-  }
+function removeLocalImage(): Promise<void> {
+  return removeImage(IMAGE);
 }
 
 // Another tenant's valid credentials, in a host directory outside every sandbox.

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { launchExecutor } from '../../src/agent/launcher.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { DockerRuntime } from '../../src/docker/docker-runtime.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/executor/checkpoint.js';
 import { stateName } from '../../src/executor/task-states.js';
-import { allCommandLines, BUSYBOX, containerExists, DOCKER_SOCKET, eventually, exitCode, inspectContainer, sandboxFile, shellTask, startAgent, stateDirectoryOf, terminal } from '../helpers/harness.js';
+import { allCommandLines, containerExists, createBody, DOCKER_SOCKET, eventually, exitCode, inspectContainer, sandboxFile, shellTask, startAgent, stateDirectoryOf, terminal } from '../helpers/harness.js';
 
 const RUNNING = 1;
 const UNTIL_TERM = "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.05; done";
@@ -62,15 +62,15 @@ test('links and directories planted at every name the executor ever wrote in the
 });
 
 test('a forged checkpoint naming a foreign container: not adopted, not exec\'d into, not removed, its environment in no status', async (t) => {
-  const docker = new DockerEngine(DOCKER_SOCKET);
+  const docker = new DockerRuntime(DOCKER_SOCKET);
   t.after(() => docker.close());
   const foreignName = `foreign-${process.pid}-${Date.now()}`;
   const foreignSecret = 'foreign-env-secret-71d3';
-  const created = await docker.json<{ Id: string }>('POST', `/containers/create?name=${foreignName}`, {
-    body: { Image: BUSYBOX, Cmd: ['sleep', '1000'], Env: [`TOKEN=${foreignSecret}`], Labels: { 'org.apache.mesos.framework_id': 'another-framework' }, HostConfig: { NetworkMode: 'none' } },
-  });
-  t.after(() => docker.call('DELETE', `/containers/${created.Id}?force=1`));
-  await docker.expect('POST', `/containers/${created.Id}/start`);
+  const created = await docker.create(foreignName, createBody({
+    Cmd: ['sleep', '1000'], Env: [`TOKEN=${foreignSecret}`], Labels: { 'org.apache.mesos.framework_id': 'another-framework' },
+  }));
+  t.after(() => docker.remove(created));
+  await docker.start(created);
 
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
   // The old sandbox location: a forged checkpoint there is never read.

@@ -6,17 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { after, test, type TestContext } from 'node:test';
 import { containerSpec, type ContainerContext } from '../../src/docker/container-spec.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { DockerRuntime } from '../../src/docker/docker-runtime.js';
 import { demuxOutput } from '../../src/docker/output-demux.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
 import { BUSYBOX, DOCKER_SOCKET, INKY } from '../helpers/harness.js';
 
 const MB = 1024 * 1024;
 const MAPPED = '/mnt/mesos/sandbox';
-const docker = new DockerEngine(DOCKER_SOCKET);
+const docker = new DockerRuntime(DOCKER_SOCKET);
 after(() => docker.close());
 
 interface Inspect {
@@ -64,12 +64,10 @@ async function create(t: TestContext, task: mesos.v1.TaskInfo, context: Partial<
     labels: {},
     ...context,
   });
-  const created = await docker.json<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, { body: spec.body });
-  t.after(async () => {
-    await docker.call('DELETE', `/containers/${created.Id}?force=1&v=1`);
-  });
-  const inspect = await docker.json<Inspect>('GET', `/containers/${created.Id}/json`);
-  return { id: created.Id, name, sandbox, inspect };
+  const id = await docker.create(spec.name, spec.body);
+  t.after(() => docker.remove(id));
+  const inspect = JSON.parse((await docker.inspect(id)).raw.toString('utf8')) as Inspect;
+  return { id, name, sandbox, inspect };
 }
 
 // Starts a created container, waits for it to exit and returns its demultiplexed output.
@@ -77,17 +75,18 @@ async function run(container: Created): Promise<{ exitCode: number; stdout: stri
   assert.notEqual(container.inspect.HostConfig.Privileged, true, 'privileged containers are never started on this host');
   assert.match(String(container.inspect.HostConfig.NetworkMode), /^(host|none)$/, 'only host or none networking is started');
   const abort = new AbortController();
-  const exit = await docker.waitForExit(container.id, abort.signal);
-  await docker.expect('POST', `/containers/${container.id}/start`);
+  const exit = await docker.wait(container.id, 'next-exit', abort.signal);
+  await docker.start(container.id);
   const result = await Promise.race([
     exit.result,
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('container did not exit within 30s')), 30_000).unref()),
   ]);
-  const logs = await docker.expect('GET', `/containers/${container.id}/logs?stdout=1&stderr=1`);
+  // The container has stopped: its followed logs end after the last byte.
+  const logs = await docker.logs(container.id);
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   const sink = (chunks: Buffer[]) => new Writable({ write(chunk: Buffer, _encoding, done) { chunks.push(chunk); done(); } });
-  await demuxOutput(Readable.from([logs.body]), sink(stdout), sink(stderr));
+  await demuxOutput(logs, sink(stdout), sink(stderr));
   return { exitCode: result.statusCode, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
 }
 
@@ -126,6 +125,7 @@ test('volumes: host paths, sandbox-relative paths, a Docker volume with its driv
   const { inspect, sandbox } = await create(t, task);
   // Registered after the container's removal, so that the volume is no longer in use.
   t.after(async () => {
+    // Volumes are no verb of the executor's: a raw call.
     const removed = await docker.call('DELETE', `/volumes/${volumeName}`);
     assert.equal(removed.status, 204, `volume ${volumeName} removed`);
   });

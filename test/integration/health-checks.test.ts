@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import type { ExecutorRecord, ReceivedUpdate } from '../../src/agent/local-agent.js';
-import { DockerEngine } from '../../src/docker/engine.js';
 import { demuxOutput } from '../../src/docker/output-demux.js';
 import { stateName } from '../../src/executor/task-states.js';
 import { OutputTail } from '../../src/checks/output-tail.js';
-import { containerExists, DOCKER_SOCKET, exitCode, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { containerExists, exitCode, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
 
 const RUNNING = 1;
 const KILLING = 8;
@@ -58,17 +57,12 @@ async function hostPort(): Promise<number> {
 
 // What `ps` shows inside the container, through the Engine API.
 async function psInContainer(name: string): Promise<string> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  try {
-    const exec = await docker.json<{ Id: string }>('POST', `/containers/${name}/exec`, {
-      body: { AttachStdout: true, AttachStderr: true, Cmd: ['ps', '-o', 'pid,stat,args'] },
-    });
+  return withDocker(async (docker) => {
+    const exec = await docker.execCreate(name, { cmd: ['ps', '-o', 'pid,stat,args'] });
     const output = new OutputTail(64 * 1024);
-    await demuxOutput(await docker.execStart(exec.Id), output, output);
+    await demuxOutput(await docker.execStart(exec), output, output);
     return output.text;
-  } finally {
-    docker.close();
-  }
+  });
 }
 
 function httpd(port: number): string {

@@ -7,10 +7,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { DockerRuntime } from '../../src/docker/docker-runtime.js';
 import { ensureImage, ImagePullError, type EnsureImageOptions } from '../../src/docker/image-pull.js';
 import { parseImageReference } from '../../src/docker/image-reference.js';
 import { loadRegistryAuth, type RegistryAuth } from '../../src/docker/registry-auth.js';
+import { removeImage } from '../helpers/harness.js';
 
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 const REGISTRY = '127.0.0.1:5000';
@@ -18,7 +19,7 @@ const BUSYBOX = `${REGISTRY}/private/busybox:1`;
 const LAYERS = `${REGISTRY}/private/layers:1`;
 const PASSWORD = 'testpassword';
 
-const docker = new DockerEngine(SOCKET);
+const docker = new DockerRuntime(SOCKET);
 const scratch = mkdtempSync(join(tmpdir(), 'image-pull-'));
 
 before(async () => {
@@ -47,13 +48,8 @@ function options(overrides: Partial<EnsureImageOptions> = {}): EnsureImageOption
   return { forcePull: false, auth: undefined, timeoutMs: 30_000, onProgress: (message) => messages.push(message), messages, ...overrides };
 }
 
-async function removeImage(image: string): Promise<void> {
-  const response = await docker.call('DELETE', `/images/${encodeURIComponent(image)}?force=1`);
-  assert.ok(response.status === 200 || response.status === 404, `DELETE ${image}: ${response.status} ${response.body.toString()}`);
-}
-
-async function present(image: string): Promise<boolean> {
-  return (await docker.call('GET', `/images/${encodeURIComponent(image)}/json`)).status === 200;
+function present(image: string): Promise<boolean> {
+  return docker.hasImage(image);
 }
 
 async function pullFailure(image: string, opts: EnsureImageOptions): Promise<ImagePullError> {
@@ -234,7 +230,8 @@ test('a layer the registry lost fails the pull midway, from an error line in the
 test('an image named by digest is pulled by that digest', { timeout: 60_000 }, async () => {
   const auth = sandboxAuth(BUSYBOX, PASSWORD);
   await ensureImage(docker, BUSYBOX, options({ auth }));
-  const inspect = await docker.json<{ RepoDigests: string[] }>('GET', `/images/${encodeURIComponent(BUSYBOX)}/json`);
+  // The image's inspect is no verb (hasImage tells presence only): a raw call.
+  const inspect = JSON.parse((await docker.call('GET', `/images/${encodeURIComponent(BUSYBOX)}/json`)).body.toString('utf8')) as { RepoDigests: string[] };
   const byDigest = inspect.RepoDigests.find((digest) => digest.startsWith(`${REGISTRY}/private/busybox@sha256:`));
   assert.ok(byDigest, JSON.stringify(inspect.RepoDigests));
   await removeImage(BUSYBOX);

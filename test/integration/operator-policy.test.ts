@@ -6,9 +6,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DockerEngine } from '../../src/docker/engine.js';
 import { stateName } from '../../src/executor/task-states.js';
-import { DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { exitCode, sandboxFile, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
 
 const FAILED = 3;
 const REASON_TASK_INVALID = 14;
@@ -18,14 +17,7 @@ const HOST = 1;
 // Docker's record of containers created under this name since `since` (Unix seconds): proof
 // that none was, even if one had been removed again at once.
 async function createEvents(name: string, since: number): Promise<number> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  try {
-    const filters = encodeURIComponent(JSON.stringify({ type: ['container'], event: ['create'], container: [name] }));
-    const response = await docker.expect('GET', `/events?since=${since}&until=${Math.ceil(Date.now() / 1000) + 1}&filters=${filters}`);
-    return response.body.toString('utf8').split('\n').filter((line) => line.trim() !== '').length;
-  } finally {
-    docker.close();
-  }
+  return withDocker(async (docker) => (await docker.events(name, ['create'], since, Math.ceil(Date.now() / 1000) + 1)).length);
 }
 
 function params(...pairs: string[]): Array<{ key: string; value: string }> {

@@ -5,20 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DockerEngine } from '../../src/docker/engine.js';
-import { allCommandLines, DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { allCommandLines, exitCode, removeImage, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
 
 const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
 const PASSWORD = 'testpassword';
 const CONFIG = JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
 
-async function removeLocalImage(): Promise<void> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  try {
-    await docker.call('DELETE', `/images/${encodeURIComponent(IMAGE)}?force=1`);
-  } finally {
-    docker.close();
-  }
+function removeLocalImage(): Promise<void> {
+  return removeImage(IMAGE);
 }
 
 function privateTask(command: string) {

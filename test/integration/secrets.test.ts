@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DockerEngine } from '../../src/docker/engine.js';
-import { allCommandLines, DOCKER_SOCKET, exitCode, sandboxFile, shellTask, startAgent, terminal } from '../helpers/harness.js';
+import { allCommandLines, exitCode, removeImage, sandboxFile, shellTask, startAgent, terminal } from '../helpers/harness.js';
 
 const SECRET = 'sekrit-value-8c1f';
 const PASSWORD = 'testpassword';
@@ -29,8 +28,7 @@ function assertClean(what: string, text: string): void {
 }
 
 test('no secret in any argv, log line, status update or sandbox file', async (t) => {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  await docker.call('DELETE', `/images/${encodeURIComponent(IMAGE)}?force=1`).finally(() => docker.close());
+  await removeImage(IMAGE);
   const agent = await startAgent(t, { authToken: TOKEN });
   const task = shellTask(`test "$MY_SECRET" = "${'$'}EXPECTED_SECRET_PREFIX-8c1f" && echo secret-ok; echo "plain=$PLAIN"`);
   task.container!.docker!.image = IMAGE;

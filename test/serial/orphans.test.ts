@@ -5,8 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { ownerLabels, thisHost } from '../../src/docker/container-owner.js';
-import { DockerEngine } from '../../src/docker/engine.js';
-import { BUSYBOX, containerExists, DOCKER_SOCKET, eventually, exitCode, shellTask, sleep, startAgent } from '../helpers/harness.js';
+import { containerExists, createBody, DOCKER_SOCKET, eventually, exitCode, shellTask, sleep, startAgent, withDocker } from '../helpers/harness.js';
 
 const AGENT = resolve(import.meta.dirname, '../../dist/agent.js');
 
@@ -17,20 +16,11 @@ function deadPid(): number {
 }
 
 async function createLabelled(name: string, labels: Record<string, string>): Promise<void> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  try {
-    const created = await docker.json<{ Id: string }>('POST', `/containers/create?name=${name}`, {
-      body: { Image: BUSYBOX, Cmd: ['sleep', '1000'], Labels: labels, HostConfig: { NetworkMode: 'none' } },
-    });
-    await docker.expect('POST', `/containers/${created.Id}/start`);
-  } finally {
-    docker.close();
-  }
+  await withDocker(async (docker) => docker.start(await docker.create(name, createBody({ Cmd: ['sleep', '1000'], Labels: labels }))));
 }
 
 async function remove(name: string): Promise<void> {
-  const docker = new DockerEngine(DOCKER_SOCKET);
-  await docker.call('DELETE', `/containers/${name}?force=1`).finally(() => docker.close());
+  await withDocker((docker) => docker.remove(name));
 }
 
 test('the sweep command removes containers of dead executors and keeps the rest', async (t) => {

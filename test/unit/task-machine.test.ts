@@ -309,3 +309,18 @@ describe('shutdown in each state, and illegal moves', () => {
     }
   });
 });
+
+describe('a KILL before the adoption has found the container', () => {
+  it('is kept through the adoption and carried out: TASK_KILLED', () => {
+    const trace = run([
+      { type: 'kill', graceMs: 2000, cause: 'framework' },
+      { type: 'adopt', finding: { found: 'started', containerId: 'c1', startedAtMs: 0 }, name: 'mesos-c1', lastState: TaskState.TASK_RUNNING, terminalReported: false },
+      { type: 'watching' },
+      { type: 'inspected', stopSignal: 'SIGTERM', hasStarted: true, running: RUNNING_FIELDS },
+      { type: 'exited', exit: EXIT_TERM },
+      { type: 'output-drained' },
+    ]);
+    assert.ok(kinds(trace).includes('signal SIGTERM'));
+    assert.equal(reports(trace).at(-1)!.state, TaskState.TASK_KILLED);
+  });
+});
