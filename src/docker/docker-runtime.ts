@@ -174,30 +174,10 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  // Deprecated (use the verbs; tests may keep it for odd requests): one request whose answer
-  // is read whole, whatever its status.
+  // A raw request whose answer is read whole, whatever its status: for requests no verb makes
+  // (tests stopping a container by hand, removing an image).
   call(method: DockerRequest['method'], path: string, options: CallOptions = {}): Promise<WholeResponse> {
     return this.connection.whole({ method, path, accept: 'any', ...options });
-  }
-
-  // Deprecated: for the lifecycle until it moves to the verbs.
-  expect(method: DockerRequest['method'], path: string, options: CallOptions = {}): Promise<WholeResponse> {
-    return this.connection.whole({ method, path, ...options });
-  }
-
-  // Deprecated: for the lifecycle until it moves to the verbs.
-  json<T>(method: DockerRequest['method'], path: string, options: CallOptions = {}): Promise<T> {
-    return this.connection.json<T>({ method, path, ...options });
-  }
-
-  // Deprecated: for the lifecycle until it moves to the verbs (wait).
-  waitForExit(id: string, signal: AbortSignal, condition: 'next-exit' | 'not-running' = 'next-exit'): Promise<ExitWatch> {
-    return this.wait(id, condition, signal);
-  }
-
-  // Deprecated: for the lifecycle until it moves to the verbs (logs).
-  followLogs(id: string): Promise<IncomingMessage> {
-    return this.logs(id);
   }
 }
 

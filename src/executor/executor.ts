@@ -7,7 +7,7 @@ import { totalmem } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { ExecutorConfig } from '../config/executor-config.js';
 import { formatDuration } from '../config/duration.js';
-import type { DockerEngine } from '../docker/engine.js';
+import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log, redact } from '../log.js';
 import { scrubInspectData } from '../docker/container-inspect.js';
@@ -48,7 +48,7 @@ const STOP_SLACK_MS = 15_000;
 export interface ExecutorDeps {
   readonly config: ExecutorConfig;
   readonly connection: AgentConnection;
-  readonly docker: DockerEngine;
+  readonly docker: ContainerRuntime;
   readonly stdout: Writable;
   readonly stderr: Writable;
   // This executor's private state directory (checkpoint), out of the container's reach.

@@ -198,7 +198,8 @@ test('a container stopped by hand from outside the executor is reported as such'
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
 
   // `docker stop` is not a verb of the executor's: a raw call.
-  await withDocker((docker) => docker.expect('POST', `/containers/${record.containerName}/stop?t=5`));
+  const stopped = await withDocker((docker) => docker.call('POST', `/containers/${record.containerName}/stop?t=5`));
+  assert.equal(stopped.status, 204, 'stopped by hand');
   const last = await terminal(agent, record);
   assert.equal(last.status.state, 3, 'not TASK_FINISHED, although it exited 0');
   assert.match(last.status.message ?? '', /stopped from outside the executor with SIGTERM/);
