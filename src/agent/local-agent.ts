@@ -83,6 +83,8 @@ export class LocalAgent extends EventEmitter {
   readonly agentId = `${randomUUID()}-S0`;
   readonly frameworkId = `${randomUUID()}-0000`;
   readonly calls: ReceivedCall[] = [];
+  // Requests answered 503 while recovering (see setRecovering).
+  refusedWhileRecovering = 0;
   autoAcknowledge: boolean;
   private readonly options: LocalAgentOptions;
   private readonly executors = new Map<string, ExecutorRecord>();
@@ -315,7 +317,10 @@ export class LocalAgent extends EventEmitter {
     const path = (request.url ?? '').split('?')[0];
     if (domainSocket && path !== '/slave(1)/api/v1/executor' && path !== '/slave(1)/api/v1') return reply(403);
     if (path !== '/api/v1/executor' && path !== '/slave(1)/api/v1/executor') return reply(404);
-    if (this.unavailable) return reply(503, 'Agent has not finished recovery');
+    if (this.unavailable) {
+      this.refusedWhileRecovering += 1;
+      return reply(503, 'Agent has not finished recovery');
+    }
     if (request.method !== 'POST') return reply(405, '', { Allow: 'POST' });
     if (this.options.authToken && request.headers.authorization !== `Bearer ${this.options.authToken}`) {
       return reply(401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="mesos-agent-executor"' });

@@ -39,6 +39,10 @@ export interface ExecutorConfig {
   readonly dockerConfig: string | undefined;
   // Bound on every Docker Engine API call that is not a long-running wait.
   readonly dockerApiTimeoutMs: number;
+  // How long a terminal update may stay unacknowledged before the executor exits anyway.
+  readonly terminalAckTimeoutMs: number;
+  // The start-up sweep spares a container whose executor died less than this long ago; 0 spares none.
+  readonly orphanAdoptionWindowMs: number;
   // Root of the executor's private state (checkpoint, lock), out of every container's reach.
   readonly stateDir: string;
   readonly loggingLevel: 'INFO' | 'WARNING' | 'ERROR';
@@ -60,6 +64,8 @@ export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
   { name: 'stop_timeout', kind: 'duration', help: 'Deprecated: raises the shutdown grace period when larger' },
   { name: 'docker_config', kind: 'string', help: 'Registry credentials: a path or file:// URI of a Docker config.json/.dockercfg (inline JSON also works, but shows in ps)' },
   { name: 'docker_api_timeout', kind: 'duration', help: 'Bound on each Docker Engine API call', default: '30secs' },
+  { name: 'terminal_ack_timeout', kind: 'duration', help: 'Exit when the agent has not acknowledged the terminal status update within this', default: '60secs' },
+  { name: 'orphan_adoption_window', kind: 'duration', help: 'The start-up sweep spares containers whose executor died less than this long ago (0 spares none)', default: '30secs' },
   { name: 'state_dir', kind: 'string', help: 'Private directory (root-only) for the executor\'s checkpoint and lock, outside every sandbox', default: DEFAULT_STATE_DIR },
   { name: 'content_type', kind: 'string', help: 'Encoding spoken with the agent: protobuf or json', default: 'protobuf' },
   { name: 'help', kind: 'bool', help: 'Print this help and exit', default: 'false' },
@@ -162,6 +168,8 @@ function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): Exec
     dockerConfig: flag('docker_config'),
     stateDir,
     dockerApiTimeoutMs: positiveDuration('--docker_api_timeout', flag('docker_api_timeout') ?? '30secs'),
+    terminalAckTimeoutMs: timerDuration('--terminal_ack_timeout', flag('terminal_ack_timeout') ?? '60secs'),
+    orphanAdoptionWindowMs: durationValue('--orphan_adoption_window', flag('orphan_adoption_window') ?? '30secs'),
     loggingLevel: boolFlag(flags, 'quiet', false) && loggingLevel === 'INFO' ? 'WARNING' : loggingLevel,
     quiet: boolFlag(flags, 'quiet', false),
     policy: parsePolicy(flags),
@@ -196,6 +204,15 @@ function durationValue(name: string, text: string): number {
 function positiveDuration(name: string, text: string): number {
   const ms = durationValue(name, text);
   if (ms <= 0) throw new ConfigError(`Invalid ${name} '${text}': expected a duration above zero`);
+  return ms;
+}
+
+// setTimeout fires at once beyond 2^31-1 ms (about 24.8 days), so a timer's duration is bounded.
+const MAX_TIMER_MS = 24 * 86_400_000;
+
+function timerDuration(name: string, text: string): number {
+  const ms = positiveDuration(name, text);
+  if (ms > MAX_TIMER_MS) throw new ConfigError(`Invalid ${name} '${text}': expected at most 24days`);
   return ms;
 }
 

@@ -36,7 +36,6 @@ const EventType = { SUBSCRIBED: 1, LAUNCH: 2, KILL: 3, ACKNOWLEDGED: 4, MESSAGE:
 const CallType = { SUBSCRIBE: 1, UPDATE: 2, HEARTBEAT: 4 } as const;
 const TASK_KILLING_STATE = 2;
 
-const TERMINAL_ACK_TIMEOUT_MS = 60_000;
 const HEARTBEAT_INTERVAL_MS = 30 * 60_000;
 // Well inside the orphan sweep's adoption window.
 const CHECKPOINT_TOUCH_MS = 5000;
@@ -464,7 +463,7 @@ export class Executor {
     this.terminalAckTimer = setTimeout(() => {
       log.error('Did not receive ACK for the terminal status update from the agent');
       void this.exit(1);
-    }, TERMINAL_ACK_TIMEOUT_MS);
+    }, this.config.terminalAckTimeoutMs);
   }
 
   private clearTerminalAckTimer(): void {

@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   const docker = new DockerRuntime(config.dockerSocket, { timeoutMs: config.dockerApiTimeoutMs });
   // Containers left by executors that died are removed; this one's task does not wait for it.
   // Its own sandbox's container is spared: that one is this executor's to adopt or remove.
-  sweepOrphans(docker, { spare: (labels) => labels['org.apache.mesos.sandbox'] === config.sandboxDirectory }).catch((error) => log.warn(`Orphan sweep skipped: ${errorMessage(error)}`));
+  sweepOrphans(docker, { adoptionWindowMs: config.orphanAdoptionWindowMs, spare: (labels) => labels['org.apache.mesos.sandbox'] === config.sandboxDirectory }).catch((error) => log.warn(`Orphan sweep skipped: ${errorMessage(error)}`));
   const executor = new Executor({
     config,
     connection: new AgentConnection({ endpoint: config.agent, contentType: config.contentType, authToken: config.authToken }),

@@ -15,7 +15,7 @@ test('SUBSCRIBE is retried until the agent accepts it', async (t) => {
   const agent = await startAgent(t);
   agent.setRecovering(true);
   const record = agent.launch(shellTask('echo hi'));
-  await sleep(1500);
+  await eventually('a second SUBSCRIBE refused while the agent recovers', () => agent.refusedWhileRecovering >= 2 || undefined);
   assert.equal(record.subscribeCalls.length, 0, 'no subscription while the agent recovers');
   assert.equal(record.exitCode, undefined, 'the executor keeps trying');
   agent.setRecovering(false);
@@ -76,12 +76,13 @@ test('after a dropped stream the executor resubscribes with its unacknowledged u
 test('an acknowledged task is not listed again, and the executor waits for the terminal acknowledgement', async (t) => {
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
   const record = agent.launch(shellTask(KEEP_RUNNING));
+  // STARTING and RUNNING were acknowledged on receipt, on the stream ahead of the KILL below.
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
-  await sleep(200);
   agent.autoAcknowledge = false;
   agent.kill(record.executorId, 5000);
   const last = await terminal(agent, record);
-  await sleep(1500);
+  // A window of measurement: an executor not waiting for the acknowledgement would exit within it.
+  await sleep(1000);
   assert.equal(record.exitCode, undefined, 'no exit before the terminal update is acknowledged');
 
   agent.dropStream(record.executorId);

@@ -6,13 +6,14 @@ import { test } from 'node:test';
 import type { LocalAgent, ReceivedUpdate } from '../../src/agent/local-agent.js';
 import { stateName } from '../../src/executor/task-states.js';
 import { uuidKey } from '../../src/executor/update-ledger.js';
-import { containerExists, eventually, exitCode, shellTask, sleep, startAgent, states, terminal } from '../helpers/harness.js';
+import { containerExists, eventually, exitCode, sandboxFile, shellTask, sleep, startAgent, states, terminal } from '../helpers/harness.js';
 
 const CHECKPOINTING = { checkpoint: true, subscriptionBackoffMaxMs: 300, recoveryTimeoutMs: 60_000 };
 
 // Restarts the agent (same port, same memory) after `downMs`, as `mesos-agent --recover=reconnect` does.
 async function restart(agent: LocalAgent, downMs = 1000): Promise<void> {
   await agent.stop();
+  // The outage itself: the executor's attempts to reach the agent fail meanwhile.
   await sleep(downMs);
   await agent.start();
 }
@@ -29,6 +30,7 @@ test('agent down before the executor subscribes', async (t) => {
   const agent = await startAgent(t, CHECKPOINTING);
   await agent.stop();
   const record = agent.launch(shellTask('echo hello'));
+  // The outage itself, long enough for the new executor's first attempts to fail.
   await sleep(1500);
   await agent.start();
 
@@ -57,9 +59,9 @@ test('agent restarts after LAUNCH, before RUNNING is acknowledged', async (t) =>
 
 test('agent restarts during a kill', async (t) => {
   const agent = await startAgent(t, { ...CHECKPOINTING, frameworkCapabilities: [2] });
-  const record = agent.launch(shellTask("trap '' TERM; while true; do sleep 0.1; done"));
+  const record = agent.launch(shellTask("trap '' TERM; echo trapped; while true; do sleep 0.1; done"));
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
-  await sleep(200);
+  await eventually('the task to ignore TERM', () => sandboxFile(record, 'stdout').includes('trapped') || undefined);
 
   agent.kill(record.executorId, 2000);
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === 8);

@@ -2,13 +2,24 @@
 // resubscribes, keeps the status history consistent, resumes the output with nothing lost or
 // repeated, and carries on.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stateName } from '../../src/executor/task-states.js';
-import { containerExists, exitCode, sandboxFile, shellTask, sleep, startAgent, stateDirectoryOf, terminal } from '../helpers/harness.js';
+import { containerExists, DOCKER_SOCKET, eventually, exitCode, sandboxFile, shellTask, startAgent, stateDirectoryOf, terminal } from '../helpers/harness.js';
 
 const COUNTER = "trap 'echo TERM >&2; exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; echo \"err $i\" >&2; sleep 0.05; done";
+
+function linesIn(text: string): number {
+  return text.split('\n').filter((line) => line.startsWith('line ')).length;
+}
+
+// The number of the last line the container wrote, from Docker's log rather than the sandbox.
+function lastLineWritten(container: string): number {
+  const text = execFileSync('docker', ['-H', `unix://${DOCKER_SOCKET}`, 'logs', '--tail', '4', container], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return Math.max(0, ...[...text.matchAll(/^line (\d+)$/gm)].map((match) => Number(match[1])));
+}
 
 function consecutive(text: string, prefix: string): number {
   const lines = text.split('\n').filter((line) => line.startsWith(prefix));
@@ -20,18 +31,22 @@ test('a SIGKILLed executor started again adopts the running container; output re
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
   const record = agent.launch(shellTask(COUNTER));
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
-  await sleep(800);
   const checkpoint = join(stateDirectoryOf(record), 'checkpoint.json');
+  await eventually('the checkpoint to be written', () => existsSync(checkpoint) || undefined);
   assert.equal(statSync(checkpoint).mode & 0o777, 0o600, 'the checkpoint is private');
   assert.equal(statSync(stateDirectoryOf(record)).mode & 0o777, 0o700, 'in a private directory');
   assert.equal(existsSync(join(record.sandbox, 'executor.checkpoint.json')), false, 'nothing of the executor\'s state is in the sandbox');
 
   record.process.kill('SIGKILL');
   await exitCode(record);
-  await sleep(1500);
+  // Lines written from now on reach the sandbox only through the next executor's adoption.
+  const gapEnd = Math.max(linesIn(sandboxFile(record, 'stdout')) + 20, 51);
+  await eventually('the container to write on while no executor runs', () => lastLineWritten(record.containerName) >= gapEnd || undefined);
   assert.equal(await containerExists(record.containerName), true, 'the container outlives its executor');
+  const subscriptions = record.subscribeCalls.length;
   agent.relaunch(record.executorId);
-  await sleep(1500);
+  await eventually('the new executor to subscribe', () => record.subscribeCalls.length > subscriptions || undefined);
+  await eventually('the adopted output to reach the sandbox', () => linesIn(sandboxFile(record, 'stdout')) >= gapEnd || undefined);
 
   agent.kill(record.executorId, 5000);
   const last = await terminal(agent, record);
@@ -44,7 +59,7 @@ test('a SIGKILLed executor started again adopts the running container; output re
 
   const stdoutLines = consecutive(sandboxFile(record, 'stdout'), 'line ');
   const stderrLines = consecutive(sandboxFile(record, 'stderr'), 'err ');
-  assert.ok(stdoutLines > 50, `${stdoutLines} lines, including those written while no executor ran`);
+  assert.ok(stdoutLines > 50 && stdoutLines >= gapEnd, `${stdoutLines} lines, including those written while no executor ran (up to line ${gapEnd})`);
   assert.ok(Math.abs(stdoutLines - stderrLines) <= 1);
   assert.match(sandboxFile(record, 'stderr'), /Adopting container/);
 });

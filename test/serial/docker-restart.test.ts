@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
+import type { ExecutorRecord } from '../../src/agent/local-agent.js';
 import { containerExists, eventually, exitCode, sandboxFile, shellTask, sleep, startAgent, terminal } from '../helpers/harness.js';
 
 const SETUP = resolve(import.meta.dirname, '../../scripts/setup-docker.sh');
@@ -21,6 +22,7 @@ async function restartDockerd(downMs: number, flags = ''): Promise<void> {
   assert.ok(pid, 'dockerd is running');
   process.kill(pid, 'SIGTERM');
   await eventually('dockerd to stop', () => (dockerdPid() === undefined ? true : undefined), 60_000);
+  // The outage itself.
   await sleep(downMs);
   execFileSync('bash', [SETUP], { stdio: 'ignore', env: { ...process.env, DOCKERD_FLAGS: flags } });
 }
@@ -39,6 +41,10 @@ test('the daemon restarting under a running task is reported truthfully and noth
   assert.match(sandboxFile(record, 'stdout'), /^up\n/);
 });
 
+function stdoutLines(record: ExecutorRecord): number {
+  return sandboxFile(record, 'stdout').split('\n').filter(Boolean).length;
+}
+
 const COUNTER = "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.05; done";
 
 test('with live-restore the task survives a daemon restart and its output resumes exactly', { timeout: 240_000 }, async (t) => {
@@ -47,10 +53,11 @@ test('with live-restore the task survives a daemon restart and its output resume
   const agent = await startAgent(t, { checkpoint: true });
   const record = agent.launch(shellTask(COUNTER));
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
-  await sleep(1000);
+  await eventually('output before the restart', () => stdoutLines(record) >= 10 || undefined);
 
   await restartDockerd(2000, '--live-restore');
-  await sleep(1500);
+  const resumeTo = Math.max(stdoutLines(record) + 10, 41);
+  await eventually('the output to resume after the restart', () => stdoutLines(record) >= resumeTo || undefined, 30_000);
   assert.equal(record.updates.some((update) => [2, 3, 4].includes(update.status.state ?? -1)), false, 'still running');
   agent.kill(record.executorId, 5000);
   const last = await terminal(agent, record, 60_000);

@@ -2,17 +2,27 @@
 // Serial: any executor starting elsewhere would sweep these orphans first.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { ownerLabels, thisHost } from '../../src/docker/container-owner.js';
-import { containerExists, createBody, DOCKER_SOCKET, eventually, exitCode, shellTask, sleep, startAgent, withDocker } from '../helpers/harness.js';
+import { containerExists, createBody, DOCKER_SOCKET, eventually, exitCode, shellTask, startAgent, stateDirectoryOf, withDocker } from '../helpers/harness.js';
 
 const AGENT = resolve(import.meta.dirname, '../../dist/agent.js');
+const WINDOW_MS = 2000;
 
 // A pid that is certainly dead: a process that has already exited.
 function deadPid(): number {
   const child = spawnSync('sh', ['-c', 'echo $$']);
   return Number(child.stdout.toString().trim());
+}
+
+function idleMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return Infinity;
+  }
 }
 
 async function createLabelled(name: string, labels: Record<string, string>): Promise<void> {
@@ -58,13 +68,16 @@ test('a SIGKILLed executor leaves its container, and the next executor to start 
   await exitCode(victim);
   assert.equal(await containerExists(victim.containerName), true, 'the container outlived its executor');
 
-  // Within the adoption window the container waits for an executor started again to adopt it.
+  // Within the adoption window (30 s by default) the container waits for an executor started again to adopt it.
   const early = agent.launch(shellTask('true'));
   await exitCode(early);
   assert.equal(await containerExists(victim.containerName), true, 'spared for adoption');
 
-  await sleep(31_000);
-  const next = agent.launch(shellTask('true'));
+  // An executor with a short window, started once the victim's checkpoint is older than that.
+  const shortWindow = await startAgent(t, { executorFlags: [`--orphan_adoption_window=${WINDOW_MS}ms`] });
+  const checkpoint = join(stateDirectoryOf(victim), 'checkpoint.json');
+  await eventually('the dead executor\'s checkpoint to age past the window', () => idleMs(checkpoint) > WINDOW_MS || undefined);
+  const next = shortWindow.launch(shellTask('true'));
   await eventually('the orphan to be removed', async () => (await containerExists(victim.containerName)) ? undefined : true);
   await exitCode(next);
 });

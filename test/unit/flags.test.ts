@@ -165,6 +165,8 @@ test('the stock agent command line and a minimal environment give the right type
     cgroupsEnableCfs: false,
     dockerConfig: undefined,
     dockerApiTimeoutMs: 30_000,
+    terminalAckTimeoutMs: 60_000,
+    orphanAdoptionWindowMs: 30_000,
     stateDir: '/var/lib/mesos-docker-executor',
     loggingLevel: 'INFO',
     quiet: false,
@@ -249,6 +251,24 @@ test('--stop_timeout raises the shutdown grace period when larger, never lowers 
   for (const [grace, flag, expected] of cases) {
     const env = grace === undefined ? ENV : { ...ENV, MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: grace };
     assert.equal(load([flag], env).shutdownGracePeriodMs, expected, `${grace ?? 'default'} with ${flag}`);
+  }
+});
+
+test('the fail-safes are flags: --terminal_ack_timeout and --orphan_adoption_window', () => {
+  const config = load([...STOCK_ARGV, '--terminal_ack_timeout=1500ms', '--orphan_adoption_window=2secs']);
+  assert.equal(config.terminalAckTimeoutMs, 1500);
+  assert.equal(config.orphanAdoptionWindowMs, 2000);
+  assert.equal(load([...STOCK_ARGV, '--orphan_adoption_window=0secs']).orphanAdoptionWindowMs, 0, 'no adoption window: every orphan goes');
+  assert.equal(load([...STOCK_ARGV, '--terminal_ack_timeout=24days']).terminalAckTimeoutMs, 24 * 86_400_000);
+  const cases: Array<[string, RegExp]> = [
+    ['--terminal_ack_timeout=60', /^Invalid --terminal_ack_timeout: expected a duration like '5secs', '500ms' or '15mins', got '60'$/],
+    ['--terminal_ack_timeout=0secs', /^Invalid --terminal_ack_timeout '0secs': expected a duration above zero$/],
+    ['--terminal_ack_timeout=25days', /^Invalid --terminal_ack_timeout '25days': expected at most 24days$/],
+    ['--orphan_adoption_window=-1secs', /^Invalid --orphan_adoption_window: .*got '-1secs'$/],
+    ['--orphan_adoption_window=30seconds', /^Invalid --orphan_adoption_window: unknown unit 'seconds' in '30seconds'/],
+  ];
+  for (const [arg, pattern] of cases) {
+    assert.throws(() => load([...STOCK_ARGV, arg]), configError(pattern), arg);
   }
 });
 
