@@ -1,48 +1,47 @@
-// The executor's session with the agent: subscribes (and resubscribes after a disconnection with
-// every unacknowledged update and task), dispatches events, turns task reports into reliable
-// UPDATE calls, and decides when the executor may exit: once the terminal update is acknowledged
-// and the container is gone, or when the agent is lost for good.
+// The executor as a composition root: the update channel to the agent, one task runner (the
+// task's lifecycle), the checkpoint an executor started again adopts the task from, and the
+// decision of when to exit: once the terminal update is acknowledged and the container is gone,
+// or when the agent is lost for good.
 import { randomUUID } from 'node:crypto';
 import { totalmem } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { ExecutorConfig } from '../config/executor-config.js';
 import { formatDuration } from '../config/duration.js';
 import type { ContainerRuntime } from '../docker/container-runtime.js';
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log, redact } from '../log.js';
 import { scrubInspectData } from '../docker/container-inspect.js';
 import { ownerLabels, STATE_DIRECTORY_LABEL } from '../docker/container-owner.js';
-import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
+import type { AgentConnection, Event } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
 import { readCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { removeStateDirectory } from '../state/state-directory.js';
 import { checkNeedsSecrets } from './secret-free-task.js';
 import { outputAlreadyWritten } from './output-resume.js';
-import { LongTimeout, settlesWithin, sleep } from '../timers.js';
+import { LongTimeout, settlesWithin } from '../timers.js';
 import { killGraceMs } from './kill-grace.js';
 import { TaskRunner, type KillInProgress } from './task-runner.js';
-
-interface Adoption {
-  readonly containerName: string;
-  readonly lastState: number | undefined;
-  readonly kill: KillInProgress | undefined;
-}
 import type { KillCause } from './terminal-status.js';
-import { UpdateLedger, type Update } from './update-ledger.js';
+import { UpdateChannel } from './update-channel.js';
 
-// Event.Type and Call.Type numbers (executor.proto).
-const EventType = { SUBSCRIBED: 1, LAUNCH: 2, KILL: 3, ACKNOWLEDGED: 4, MESSAGE: 5, ERROR: 6, SHUTDOWN: 7, LAUNCH_GROUP: 8, HEARTBEAT: 9 } as const;
-const CallType = { SUBSCRIBE: 1, UPDATE: 2, HEARTBEAT: 4 } as const;
-const TASK_KILLING_STATE = 2;
+const EventType = mesos.v1.executor.Event.Type;
+const TASK_KILLING_STATE = mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE;
 
-const HEARTBEAT_INTERVAL_MS = 30 * 60_000;
 // Well inside the orphan sweep's adoption window.
 const CHECKPOINT_TOUCH_MS = 5000;
-const RESUBSCRIBE_AFTER_REFUSAL_MS = 1000;
-const UPDATE_RETRY_MS = 1000;
 // Slack beyond the grace period for a container to be stopped and removed before we give up waiting.
 const STOP_SLACK_MS = 15_000;
+// Spec 3.11: the forced kill must come before the agent destroys the container.
+const SHUTDOWN_KILL_MARGIN_MS = 2000;
+
+interface Adoption {
+  readonly task: mesos.v1.ITaskInfo;
+  readonly containerName: string;
+  readonly lastState: number | undefined;
+  readonly terminalReported: boolean;
+  readonly kill: KillInProgress | undefined;
+}
 
 export interface ExecutorDeps {
   readonly config: ExecutorConfig;
@@ -54,31 +53,23 @@ export interface ExecutorDeps {
   readonly stateDirectory: string;
 }
 
-type Phase = 'registering' | 'subscribed' | 'disconnected' | 'stopping';
-
 export class Executor {
   private readonly config: ExecutorConfig;
-  private readonly connection: AgentConnection;
   private readonly deps: ExecutorDeps;
-  private readonly ledger = new UpdateLedger();
-  private phase: Phase = 'registering';
-  private subscription: Subscription | undefined;
-  private generation = 0;
+  private readonly channel: UpdateChannel;
   private frameworkInfo: mesos.v1.IFrameworkInfo | undefined;
   private containerId: string | undefined;
   private runner: TaskRunner | undefined;
-  private readonly tasks = new Map<string, mesos.v1.ITaskInfo>();
-  private readonly terminalTasks = new Set<string>();
-  private readonly killedBeforeLaunch = new Set<string>();
-  private sendChain: Promise<void> = Promise.resolve();
-  private recoveryTimer: LongTimeout | undefined;
-  private registrationTimer: LongTimeout | undefined;
-  private terminalAckTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private livenessTimer: NodeJS.Timeout | undefined;
   private runnerDone = false;
+  private readonly tasks = new Map<string, mesos.v1.ITaskInfo>();
+  // Tasks that ended without a runner (refused, killed before launch), or before this executor
+  // restarted; the runner's own task is terminal when the runner says so.
+  private readonly endedTasks = new Set<string>();
+  private readonly killedBeforeLaunch = new Set<string>();
+  // The last state reported for the runner's task, so an adopting executor does not repeat it.
   private lastState: number | undefined;
-  private adoption: (Adoption & { task: mesos.v1.ITaskInfo; containerName: string }) | undefined;
+  private adoption: Adoption | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
   private shutdownTimer: LongTimeout | undefined;
   private shuttingDown = false;
   private exiting = false;
@@ -88,7 +79,25 @@ export class Executor {
   constructor(deps: ExecutorDeps) {
     this.deps = deps;
     this.config = deps.config;
-    this.connection = deps.connection;
+    this.channel = new UpdateChannel({
+      connection: deps.connection,
+      executorId: this.config.executorId,
+      frameworkId: this.config.frameworkId,
+      checkpoint: this.config.checkpoint,
+      registrationTimeoutMs: this.config.registrationTimeoutMs,
+      recoveryTimeoutMs: this.config.recoveryTimeoutMs,
+      subscriptionBackoffMaxMs: this.config.subscriptionBackoffMaxMs,
+      terminalAckTimeoutMs: this.config.terminalAckTimeoutMs,
+      unacknowledgedTasks: (acknowledged) => [...this.tasks.entries()].filter(([taskId]) => !acknowledged(taskId)).map(([, task]) => task),
+      allTasksTerminal: () => this.tasks.size > 0 && this.allTasksTerminal(),
+      onEvent: (event) => this.onEvent(event),
+      onAcknowledged: () => {
+        this.persist();
+        this.maybeExit();
+      },
+      onLost: (reason) => this.abandon(reason),
+      onTerminalUnacknowledged: () => void this.exit(1),
+    });
     this.exited = new Promise((resolve) => {
       this.resolveExit = resolve;
     });
@@ -98,14 +107,9 @@ export class Executor {
   run(): Promise<number> {
     log.info(`Executor ${this.config.executorId} of framework ${this.config.frameworkId} subscribing to ${this.config.agent.description}`);
     this.restore();
-    this.registrationTimer = new LongTimeout(() => {
-      this.abandon(`The agent did not accept SUBSCRIBE within ${formatDuration(this.config.registrationTimeoutMs)}`);
-    }, this.config.registrationTimeoutMs);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_INTERVAL_MS);
-    this.heartbeatTimer.unref();
     this.livenessTimer = setInterval(() => touchCheckpoint(this.deps.stateDirectory), CHECKPOINT_TOUCH_MS);
     this.livenessTimer.unref();
-    void this.subscriptionLoop();
+    this.channel.open();
     return this.exited;
   }
 
@@ -120,75 +124,6 @@ export class Executor {
     this.shutdown();
   }
 
-  private async subscriptionLoop(): Promise<void> {
-    while (!this.exiting) {
-      const generation = ++this.generation;
-      const call = this.subscribeCall();
-      const carried = new Set(call.subscribe?.unacknowledged_updates ?? []);
-      const subscription = this.connection.subscribe(call, {
-        onOpen: () => this.onStreamOpen(generation, carried),
-        onEvent: (event) => this.onEvent(event),
-      });
-      this.subscription = subscription;
-      const end = await subscription.done;
-      this.subscription = undefined;
-      if (this.exiting) return;
-
-      const wasOpen = this.phase === 'subscribed';
-      this.clearTerminalAckTimer();
-      if (end.kind === 'refused' && permanentRefusal(end.status)) {
-        this.abandon(`${end.message}; the agent does not know this executor any more`);
-        return;
-      }
-      if (wasOpen || this.phase === 'disconnected') {
-        this.phase = 'disconnected';
-        if (wasOpen) log.warn(`Disconnected from agent: ${end.message}`);
-        if (!this.config.checkpoint) {
-          this.abandon(`Disconnected from the agent (${end.message}) and the framework does not checkpoint`);
-          return;
-        }
-        this.armRecoveryTimer(end.message);
-      } else {
-        log.warn(`SUBSCRIBE not accepted yet: ${end.message}`);
-      }
-      await sleep(end.kind === 'refused' && end.status !== undefined
-        ? RESUBSCRIBE_AFTER_REFUSAL_MS
-        : Math.max(50, Math.random() * this.config.subscriptionBackoffMaxMs));
-    }
-  }
-
-  private subscribeCall(): Call {
-    const unacknowledgedTasks = [...this.tasks.entries()]
-      .filter(([taskId]) => !this.ledger.isTaskAcknowledged(taskId))
-      .map(([, task]) => task);
-    return {
-      ...this.ids(),
-      type: CallType.SUBSCRIBE,
-      subscribe: {
-        unacknowledged_tasks: unacknowledgedTasks,
-        unacknowledged_updates: this.ledger.unacknowledged(),
-      },
-    };
-  }
-
-  private ids(): Pick<Call, 'executor_id' | 'framework_id'> {
-    return { executor_id: { value: this.config.executorId }, framework_id: { value: this.config.frameworkId } };
-  }
-
-  private onStreamOpen(generation: number, carried: ReadonlySet<unknown>): void {
-    if (generation !== this.generation || this.exiting) return;
-    this.phase = 'subscribed';
-    this.registrationTimer?.cancel();
-    this.recoveryTimer?.cancel();
-    this.recoveryTimer = undefined;
-    if (carried.size > 0) log.info(`Subscribed, resending ${carried.size} unacknowledged update(s)`);
-    // Updates made while the SUBSCRIBE was on its way are not in it: send them now, in order.
-    for (const update of this.ledger.unacknowledged()) {
-      if (!carried.has(update)) this.sendChain = this.sendChain.then(() => this.post(update, generation));
-    }
-    this.armTerminalAckTimer();
-  }
-
   private onEvent(event: Event): void {
     if (this.exiting) return;
     switch (event.type) {
@@ -200,8 +135,6 @@ export class Executor {
         return this.onLaunchGroup(event.launch_group?.task_group?.tasks ?? []);
       case EventType.KILL:
         return this.onKill(event.kill?.task_id?.value ?? '', event.kill?.kill_policy ?? undefined);
-      case EventType.ACKNOWLEDGED:
-        return this.onAcknowledged(event.acknowledged?.task_id?.value ?? '', event.acknowledged?.uuid ?? undefined);
       case EventType.SHUTDOWN:
         log.info('Received SHUTDOWN from the agent');
         return this.shutdown();
@@ -279,7 +212,7 @@ export class Executor {
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
       stderr: this.deps.stderr,
-      ...(adopt ? { adopt: { lastState: adopt.lastState, written: outputAlreadyWritten(), terminalReported: this.terminalTasks.has(taskId), kill: adopt.kill } } : {}),
+      ...(adopt ? { adopt: { lastState: adopt.lastState, written: outputAlreadyWritten(), terminalReported: adopt.terminalReported, kill: adopt.kill } } : {}),
       report: (fields) => this.report(taskId, fields),
       changed: () => this.persist(),
     });
@@ -307,14 +240,14 @@ export class Executor {
     const task = checkpoint.task ? withoutBlindChecks(checkpoint.task) : undefined;
     const taskId = task?.task_id?.value;
     log.warn(`Restarted: taking over from executor pid ${checkpoint.pid}${taskId ? ` task ${taskId}` : ''} with ${checkpoint.unacknowledged.length} unacknowledged update(s)`);
-    for (const update of checkpoint.unacknowledged) this.ledger.add(update);
-    for (const id of checkpoint.acknowledgedTasks) this.ledger.markAcknowledged(id);
+    for (const update of checkpoint.unacknowledged) this.channel.ledger.add(update);
+    for (const id of checkpoint.acknowledgedTasks) this.channel.ledger.markAcknowledged(id);
     this.containerId = checkpoint.containerId ?? this.containerId;
     this.lastState = checkpoint.lastState;
     if (!task || !taskId || !checkpoint.containerName) return;
     this.tasks.set(taskId, task);
-    if (checkpoint.terminalReported) this.terminalTasks.add(taskId);
-    this.adoption = { task, containerName: checkpoint.containerName, lastState: checkpoint.lastState, kill: checkpoint.kill };
+    if (checkpoint.terminalReported) this.endedTasks.add(taskId);
+    this.adoption = { task, containerName: checkpoint.containerName, lastState: checkpoint.lastState, terminalReported: checkpoint.terminalReported, kill: checkpoint.kill };
   }
 
   private onLaunchGroup(tasks: readonly mesos.v1.ITaskInfo[]): void {
@@ -348,63 +281,19 @@ export class Executor {
     runner.kill(graceMs, 'framework');
   }
 
-  private onAcknowledged(taskId: string, uuid: Uint8Array | undefined): void {
-    const update = this.ledger.acknowledge(uuid);
-    if (!update) {
-      log.warn(`Ignoring an acknowledgement for an unknown update of task ${taskId}`);
-      return;
-    }
-    log.info(`Agent acknowledged ${stateName(update.status.state)} of task ${taskId}`);
-    this.persist();
-    this.maybeExit();
-  }
-
   private report(taskId: string, fields: StatusFields): void {
     const status = newTaskStatus(taskId, this.config.executorId, {
       ...fields,
       ...(fields.message ? { message: redact(fields.message) } : {}),
       ...(fields.data ? { data: Buffer.from(redact(scrubInspectData(fields.data, secretVariableNames(this.tasks.get(taskId))))) } : {}),
     });
-    const update: Update = { status };
     // Coalesced: the task's latest pending update says the same, so nothing is persisted or sent.
-    if (!this.ledger.add(update)) return;
-    if (isTerminalState(fields.state)) this.terminalTasks.add(taskId);
+    if (!this.channel.send({ status })) return;
+    if (isTerminalState(fields.state) && taskId !== this.runner?.taskId) this.endedTasks.add(taskId);
     if (taskId === this.runner?.taskId) this.lastState = fields.state;
     this.persist();
     log.info(`Task ${taskId} is ${stateName(fields.state)}${fields.message ? `: ${fields.message}` : ''}`);
-    if (this.phase === 'subscribed') {
-      const generation = this.generation;
-      this.sendChain = this.sendChain.then(() => this.post(update, generation));
-    }
-    this.armTerminalAckTimer();
-  }
-
-  // Sends one UPDATE, retrying while the same subscription lasts. Updates leave one at a time,
-  // in order; anything not acknowledged goes out again with the next SUBSCRIBE.
-  private async post(update: Update, generation: number): Promise<void> {
-    for (;;) {
-      if (generation !== this.generation || this.phase !== 'subscribed' || this.exiting) return;
-      if (!this.ledger.unacknowledged().includes(update)) return;
-      try {
-        await this.connection.send({ ...this.ids(), type: CallType.UPDATE, update });
-        return;
-      } catch (error) {
-        const status = error instanceof AgentCallError ? error.status : undefined;
-        if (status !== undefined && permanentRefusal(status)) {
-          log.error(`Agent rejected ${stateName(update.status.state)} of task ${update.status.task_id?.value}: ${errorMessage(error)}`);
-          return;
-        }
-        log.warn(`Could not send ${stateName(update.status.state)}: ${errorMessage(error)}; retrying`);
-        await sleep(UPDATE_RETRY_MS);
-      }
-    }
-  }
-
-  private heartbeat(): void {
-    if (this.phase !== 'subscribed') return;
-    this.sendChain = this.sendChain
-      .then(() => this.connection.send({ ...this.ids(), type: CallType.HEARTBEAT }))
-      .catch((error) => log.warn(`Heartbeat failed: ${errorMessage(error)}`));
+    this.channel.refresh();
   }
 
   private shutdown(): void {
@@ -415,11 +304,7 @@ export class Executor {
       log.error(`Shutdown did not complete within ${formatDuration(boundMs)}; exiting`);
       void this.exit(1);
     }, boundMs);
-    const runner = this.runner;
-    if (runner && !runner.terminal) {
-      // Leave time for the forced kill before the agent destroys the container (spec 3.11).
-      runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'shutdown');
-    }
+    this.stopTask('shutdown');
     this.maybeExit();
   }
 
@@ -427,11 +312,13 @@ export class Executor {
   private abandon(reason: string): void {
     if (this.exiting) return;
     log.error(`${reason}; stopping the task and exiting`);
-    const runner = this.runner;
-    if (runner && !runner.terminal) {
-      runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'agent-lost');
-    }
+    this.stopTask('agent-lost');
     void this.exit(1);
+  }
+
+  private stopTask(cause: KillCause): void {
+    const runner = this.runner;
+    if (runner && !runner.terminal) runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - SHUTDOWN_KILL_MARGIN_MS), cause);
   }
 
   // Exit once every task is terminal, every update acknowledged and the container gone (or on
@@ -439,43 +326,17 @@ export class Executor {
   private maybeExit(): void {
     if (this.exiting) return;
     const containerGone = !this.runner || this.runnerDone;
-    const settled = this.allTasksTerminal() && containerGone && this.ledger.size === 0;
+    const settled = this.allTasksTerminal() && containerGone && this.channel.ledger.size === 0;
     if (settled && (this.tasks.size > 0 || this.shuttingDown)) {
       log.info(this.tasks.size > 0 ? 'Every update is acknowledged and the container is gone; exiting' : 'Nothing to stop; exiting');
       void this.exit(0);
     } else {
-      this.armTerminalAckTimer();
+      this.channel.refresh();
     }
   }
 
   private allTasksTerminal(): boolean {
-    return [...this.tasks.keys()].every((id) => this.terminalTasks.has(id));
-  }
-
-  // Fail-safe while connected: the terminal update must be acknowledged within a bound.
-  private armTerminalAckTimer(): void {
-    const waiting = this.tasks.size > 0 && this.allTasksTerminal() && this.ledger.hasUnacknowledgedTerminal();
-    if (!waiting || this.phase !== 'subscribed' || this.exiting) {
-      if (!waiting) this.clearTerminalAckTimer();
-      return;
-    }
-    if (this.terminalAckTimer !== undefined) return;
-    this.terminalAckTimer = setTimeout(() => {
-      log.error('Did not receive ACK for the terminal status update from the agent');
-      void this.exit(1);
-    }, this.config.terminalAckTimeoutMs);
-  }
-
-  private clearTerminalAckTimer(): void {
-    clearTimeout(this.terminalAckTimer);
-    this.terminalAckTimer = undefined;
-  }
-
-  private armRecoveryTimer(reason: string): void {
-    if (this.recoveryTimer !== undefined) return;
-    this.recoveryTimer = new LongTimeout(() => {
-      this.abandon(`Recovery timeout of ${formatDuration(this.config.recoveryTimeoutMs)} exceeded following the first connection failure: ${reason}`);
-    }, this.config.recoveryTimeoutMs);
+    return [...this.tasks.keys()].every((id) => (id === this.runner?.taskId ? this.runner.terminal : this.endedTasks.has(id)));
   }
 
   // Waits for the container to be stopped and removed (never exit leaving it behind), then
@@ -483,16 +344,11 @@ export class Executor {
   private async exit(code: number): Promise<void> {
     if (this.exiting) return;
     this.exiting = true;
-    this.phase = 'stopping';
-    for (const timer of [this.registrationTimer, this.recoveryTimer, this.shutdownTimer]) timer?.cancel();
-    clearTimeout(this.terminalAckTimer);
-    clearInterval(this.heartbeatTimer);
+    this.shutdownTimer?.cancel();
     clearInterval(this.livenessTimer);
-    this.subscription?.close();
+    this.channel.close();
+    this.stopTask('shutdown');
     const runner = this.runner;
-    if (runner && !runner.terminal) {
-      runner.kill(Math.max(0, this.config.shutdownGracePeriodMs - 2000), 'shutdown');
-    }
     if (runner && !(await settlesWithin(runner.done, this.config.shutdownGracePeriodMs + STOP_SLACK_MS))) {
       log.error(`The container of task ${runner.taskId} was not confirmed removed before exit`);
     } else if (runner) {
@@ -503,7 +359,6 @@ export class Executor {
         log.warn(`Could not remove the executor's state directory: ${errorMessage(error)}`);
       }
     }
-    this.connection.close();
     this.deps.docker.close();
     this.resolveExit(code);
   }
@@ -520,9 +375,9 @@ export class Executor {
         containerName: runner.containerName,
         containerId: this.containerId,
         task: runner.task,
-        unacknowledged: this.ledger.unacknowledged(),
-        acknowledgedTasks: this.ledger.acknowledgedTaskIds(),
-        terminalReported: this.terminalTasks.has(runner.taskId),
+        unacknowledged: this.channel.ledger.unacknowledged(),
+        acknowledgedTasks: this.channel.ledger.acknowledgedTaskIds(),
+        terminalReported: runner.terminal,
         lastState: this.lastState,
         kill: runner.killInProgress,
       });
@@ -570,14 +425,5 @@ function withoutBlindChecks(task: mesos.v1.ITaskInfo): mesos.v1.ITaskInfo {
 // Names of the task's SECRET environment variables, whose values never leave in a status.
 function secretVariableNames(task: mesos.v1.ITaskInfo | undefined): Set<string> {
   const variables = task?.command?.environment?.variables ?? [];
-  return new Set(variables.filter((variable) => variable.type === 2 && variable.name).map((variable) => variable.name!));
+  return new Set(variables.filter((variable) => variable.type === mesos.v1.Environment.Variable.Type.SECRET && variable.name).map((variable) => variable.name!));
 }
-
-// A refusal that retrying cannot cure (the agent does not know us, or our call is malformed).
-function permanentRefusal(status: number | undefined): boolean {
-  if (status === undefined) return false;
-  return status >= 400 && status < 500 && status !== 404 && status !== 408 && status !== 429;
-}
-
-
-export type { KillCause };

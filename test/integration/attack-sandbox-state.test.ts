@@ -24,11 +24,18 @@ function canaryFile(): { path: string; content: string } {
   return { path, content };
 }
 
-function filesUnder(directory: string): string[] {
+// The files under a directory, with their content; the executor may rename a temporary file
+// away while this reads, which is not a file missed.
+function filesUnder(directory: string): Array<{ path: string; content: string }> {
   return readdirSync(directory).flatMap((name) => {
     const path = join(directory, name);
-    const stat = lstatSync(path);
-    return stat.isDirectory() ? filesUnder(path) : stat.isFile() ? [path] : [];
+    try {
+      const stat = lstatSync(path);
+      return stat.isDirectory() ? filesUnder(path) : stat.isFile() ? [{ path, content: readFileSync(path, 'latin1') }] : [];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
   });
 }
 
@@ -143,8 +150,8 @@ test('SECRET values in check environments reach no disk, status or argv', async 
   await agent.waitForUpdate(record.executorId, (update) => update.status.healthy === true, 30_000);
   const state = stateDirectoryOf(record);
   const stateFiles = filesUnder(state);
-  assert.ok(stateFiles.some((file) => file.endsWith('checkpoint.json')), 'the checkpoint was written');
-  const onDisk = [...stateFiles, ...filesUnder(record.sandbox)].map((file) => readFileSync(file, 'latin1')).join('\n');
+  assert.ok(stateFiles.some((file) => file.path.endsWith('/checkpoint.json')), 'the checkpoint was written');
+  const onDisk = [...stateFiles, ...filesUnder(record.sandbox)].map((file) => file.content).join('\n');
   agent.kill(record.executorId, 2000);
   await terminal(agent, record);
   clearInterval(scanner);
