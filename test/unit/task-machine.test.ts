@@ -324,3 +324,18 @@ describe('a KILL before the adoption has found the container', () => {
     assert.equal(reports(trace).at(-1)!.state, TaskState.TASK_KILLED);
   });
 });
+
+describe('escalation edges', () => {
+  it('a second kill with no grace sends SIGKILL at once; nothing is sent after SIGKILL; a negative grace is none', () => {
+    const trace = run([
+      ...TO_RUNNING,
+      [0, { type: 'kill', graceMs: 10_000, cause: 'framework' }],
+      [100, { type: 'kill', graceMs: 0, cause: 'shutdown' }],
+      [200, { type: 'kill', graceMs: -5, cause: 'shutdown' }],
+      [10_000, { type: 'timer', name: 'sigkill' }],
+    ]);
+    assert.deepEqual(kinds(trace).filter((k) => k.startsWith('signal')), ['signal SIGTERM', 'signal SIGKILL']);
+    const negative = run([...TO_RUNNING, { type: 'kill', graceMs: -1000, cause: 'framework' }]);
+    assert.deepEqual(kinds(negative).filter((k) => k.startsWith('signal')), ['signal SIGKILL']);
+  });
+});
