@@ -20,8 +20,11 @@ const UPDATE_RETRY_MS = 1000;
 
 export type ReadyState = 'registering' | 'subscribed' | 'disconnected' | 'closed';
 
+// The calls the channel makes on its connection to the agent (a fake one in tests).
+export type AgentLink = Pick<AgentConnection, 'subscribe' | 'send' | 'close'>;
+
 export interface UpdateChannelOptions {
-  readonly connection: AgentConnection;
+  readonly connection: AgentLink;
   readonly executorId: string;
   readonly frameworkId: string;
   // MESOS_CHECKPOINT: whether a disconnection is survived.
