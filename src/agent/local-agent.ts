@@ -11,15 +11,15 @@ import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { decodeCall, encodeEvent, type ContentType } from '../protocol/codec.js';
 import { encodeRecord } from '../protocol/recordio.js';
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { validateExecutorCall } from './call-validation.js';
 import { launchExecutor, sandboxPath, type LaunchSpec, type SandboxFile } from './launcher.js';
 
 const JSON_TYPE: ContentType = 'application/json';
 const PROTOBUF_TYPE: ContentType = 'application/x-protobuf';
-const EventType = { SUBSCRIBED: 1, LAUNCH: 2, KILL: 3, ACKNOWLEDGED: 4, SHUTDOWN: 7 } as const;
-const CallType = { SUBSCRIBE: 1, UPDATE: 2, MESSAGE: 3, HEARTBEAT: 4 } as const;
+const EventType = mesos.v1.executor.Event.Type;
+const CallType = mesos.v1.executor.Call.Type;
 
 export interface LocalAgentOptions {
   readonly workDir: string;
@@ -391,7 +391,7 @@ export class LocalAgent extends EventEmitter {
         executor_info: {
           executor_id: { value: record.executorId },
           framework_id: { value: record.frameworkId },
-          type: 2,
+          type: mesos.v1.ExecutorInfo.Type.CUSTOM,
           name: `Docker executor (Task: ${record.executorId})`,
           command: { value: this.options.executorPath, shell: false },
           ...(record.task.container ? { container: record.task.container } : {}),

@@ -9,9 +9,12 @@ import { parseDuration } from '../config/duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec } from '../config/flags.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { sweepOrphans } from '../docker/orphan-sweep.js';
-import { isTerminalState, stateName, TaskState } from '../executor/task-states.js';
+import { isTerminalState, stateName } from '../executor/task-states.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { LocalAgent, type ReceivedUpdate } from './local-agent.js';
 import { readTaskInfo, TaskFileError } from './task-file.js';
+
+const { TaskState } = mesos.v1;
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'work_dir', kind: 'string', help: 'Where sandboxes are created', default: join(tmpdir(), 'mesos-local-agent') },
@@ -85,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
     workDir: resolve(flags.get('work_dir') ?? join(tmpdir(), 'mesos-local-agent')),
     executorPath,
     checkpoint: parseBool('--checkpoint', flags.get('checkpoint') ?? 'false'),
-    frameworkCapabilities: parseBool('--task_killing_state', flags.get('task_killing_state') ?? 'true') ? [2] : [],
+    frameworkCapabilities: parseBool('--task_killing_state', flags.get('task_killing_state') ?? 'true') ? [mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE] : [],
     dockerSocket: flags.get('docker_socket') ?? '/var/run/docker.sock',
     executorFlags: [`--content_type=${flags.get('content_type') ?? 'protobuf'}`],
   });

@@ -1,13 +1,11 @@
 // TaskInfo.health_check and TaskInfo.check, validated (spec 3.12 and 3.13, upstream
 // validateHealthCheck and validateCheckInfo) into plain definitions with times in milliseconds.
 // Pure: every bad definition is a table test, and a bad one fails the launch instead of the executor.
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { flooredInterval } from './check-interval.js';
 
+// The names of CheckInfo.Type and HealthCheck.Type that can run (both enums have the same numbers).
 export type CheckType = 'COMMAND' | 'HTTP' | 'TCP';
-
-// CheckInfo.Type and HealthCheck.Type numbers (the same in both).
-export const CHECK_TYPE_NUMBER: Record<CheckType, number> = { COMMAND: 1, HTTP: 2, TCP: 3 };
 
 export type ProbeDefinition =
   | { readonly type: 'COMMAND'; readonly argv: readonly string[]; readonly env: readonly string[]; readonly secrets: readonly string[] }
@@ -37,10 +35,8 @@ export class InvalidCheckError extends Error {
   readonly code = 'ERR_INVALID_CHECK';
 }
 
-const TYPES: Record<number, CheckType> = { 1: 'COMMAND', 2: 'HTTP', 3: 'TCP' };
-const IPV6 = 2;
-const VARIABLE_SECRET = 2;
-const SECRET_VALUE = 2;
+const CHECK_TYPES: readonly string[] = ['COMMAND', 'HTTP', 'TCP'] satisfies CheckType[];
+const { IPv6 } = mesos.v1.NetworkInfo.Protocol;
 
 // Set on the object itself: decoded messages read unset fields as their proto2 defaults.
 function has(message: object | null | undefined, field: string): boolean {
@@ -68,13 +64,13 @@ export function healthCheckDefinition(check: mesos.v1.IHealthCheck): HealthCheck
         scheme,
         port: port(http, `${field}.http.port`),
         path: path(http, `${field}.http.path`),
-        ipv6: http.protocol === IPV6,
+        ipv6: http.protocol === IPv6,
       };
       break;
     }
     case 'TCP':
       if (!has(check, 'tcp')) throw new InvalidCheckError(`${field}.tcp is missing: a TCP health check needs a port`);
-      probe = { type, port: port(check.tcp!, `${field}.tcp.port`), ipv6: check.tcp!.protocol === IPV6 };
+      probe = { type, port: port(check.tcp!, `${field}.tcp.port`), ipv6: check.tcp!.protocol === IPv6 };
       break;
   }
   const consecutiveFailures = check.consecutive_failures ?? 3;
@@ -111,12 +107,11 @@ export function checkDefinition(check: mesos.v1.ICheckInfo): GeneralCheckDefinit
 
 function checkType(check: { type?: number | null }, field: string): CheckType {
   if (!has(check, 'type')) throw new InvalidCheckError(`${field}.type is missing: expected COMMAND, HTTP or TCP`);
-  const type = TYPES[check.type!];
-  if (!type) {
-    const name = check.type === 0 ? 'UNKNOWN' : String(check.type);
-    throw new InvalidCheckError(`${field}.type is ${name}: expected COMMAND, HTTP or TCP`);
+  const name: string | undefined = mesos.v1.CheckInfo.Type[check.type!];
+  if (name === undefined || !CHECK_TYPES.includes(name)) {
+    throw new InvalidCheckError(`${field}.type is ${name ?? String(check.type)}: expected COMMAND, HTTP or TCP`);
   }
-  return type;
+  return name as CheckType;
 }
 
 // shell=true (the proto default) runs `sh -c value`; shell=false runs value with its arguments.
@@ -142,12 +137,12 @@ function commandProbe(command: mesos.v1.ICommandInfo, field: string): ProbeDefin
 }
 
 function variableValue(variable: mesos.v1.Environment.IVariable, field: string, secrets: string[]): string {
-  if (variable.type !== VARIABLE_SECRET) {
+  if (variable.type !== mesos.v1.Environment.Variable.Type.SECRET) {
     if (!has(variable, 'value')) throw new InvalidCheckError(`${field} variable '${variable.name}' has no value: expected a value`);
     return variable.value!;
   }
   const secret = variable.secret;
-  if (secret?.type === SECRET_VALUE && secret.value?.data != null) {
+  if (secret?.type === mesos.v1.Secret.Type.VALUE && secret.value?.data != null) {
     const value = Buffer.from(secret.value.data).toString('utf8');
     if (value.includes('\0')) throw new InvalidCheckError(`${field} secret variable '${variable.name}' contains a NUL byte`);
     secrets.push(value);

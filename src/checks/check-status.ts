@@ -1,14 +1,14 @@
 // The CheckStatusInfo of a general check (spec 3.13, as the command executor reports it): empty,
 // with the check's type and an empty sub-message, until a result; the exit code, HTTP status or
 // TCP outcome after one; empty again when an attempt errs or times out. Pure.
-import type { mesos } from '../proto/generated/mesos.js';
-import { CHECK_TYPE_NUMBER, type CheckType } from './check-definition.js';
+import { mesos } from '../proto/generated/mesos.js';
+import type { CheckType } from './check-definition.js';
 import type { ProbeResult } from './probe-result.js';
 
 export type CheckStatus = mesos.v1.ICheckStatusInfo;
 
 export function emptyCheckStatus(type: CheckType): CheckStatus {
-  const number = CHECK_TYPE_NUMBER[type];
+  const number = mesos.v1.CheckInfo.Type[type];
   switch (type) {
     case 'COMMAND':
       return { type: number, command: {} };
@@ -21,7 +21,7 @@ export function emptyCheckStatus(type: CheckType): CheckStatus {
 
 // The status after one attempt; undefined when the attempt says nothing (skipped).
 export function checkStatusAfter(type: CheckType, result: ProbeResult): CheckStatus | undefined {
-  const number = CHECK_TYPE_NUMBER[type];
+  const number = mesos.v1.CheckInfo.Type[type];
   switch (result.kind) {
     case 'skipped':
       return undefined;

@@ -2,6 +2,9 @@
 // (spec 3.6.7): the BRIDGE entry for bridge networking, for a USER network the entry naming it or
 // else the USER entry without a name; never anything for HOST or NONE.
 import { isIP } from 'node:net';
+import { mesos } from '../proto/generated/mesos.js';
+
+const { Network } = mesos.v1.ContainerInfo.DockerInfo;
 
 export interface DnsSettings {
   readonly nameservers: readonly string[];
@@ -83,11 +86,11 @@ export function parseContainerDns(value: unknown): ContainerDns | undefined {
   return { bridge, userDefault, userByName };
 }
 
-// dockerNetwork is DockerInfo.network (HOST = 1, BRIDGE = 2, NONE = 3, USER = 4); networkName the final network.
+// dockerNetwork is DockerInfo.network; networkName the final network.
 export function defaultDns(dns: ContainerDns | undefined, dockerNetwork: number, networkName: string): DnsSettings | undefined {
   if (!dns) return undefined;
-  if (dockerNetwork === 2) return dns.bridge;
-  if (dockerNetwork === 4) return dns.userByName.get(networkName) ?? dns.userDefault;
+  if (dockerNetwork === Network.BRIDGE) return dns.bridge;
+  if (dockerNetwork === Network.USER) return dns.userByName.get(networkName) ?? dns.userDefault;
   return undefined;
 }
 

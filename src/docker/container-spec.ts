@@ -1,6 +1,6 @@
 // Turns a TaskInfo into the Docker Engine API create request for its container, following what
 // the stock executor's `docker run` does (spec 3.6). Pure: no I/O, so every branch is table-tested.
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { defaultDns, parseContainerDns } from './container-dns.js';
 import { setEntry, type CreateRequest, type HostConfig } from './create-request.js';
 import { dockerParameters, type ParameterSettings } from './docker-parameters.js';
@@ -46,7 +46,7 @@ export function containerSpec(task: mesos.v1.ITaskInfo, context: ContainerContex
   if (!container) {
     throw new InvalidTaskError('TaskInfo has no container: expected a ContainerInfo of type DOCKER');
   }
-  if (container.type !== 1 /* DOCKER */) {
+  if (container.type !== mesos.v1.ContainerInfo.Type.DOCKER) {
     throw new InvalidTaskError(`container.type is ${typeName(container.type)}: this executor runs only DOCKER containers`);
   }
   const image = container.docker?.image ?? '';
@@ -173,9 +173,9 @@ function environment(
 }
 
 function variableValue(variable: mesos.v1.Environment.IVariable, secrets: string[]): string {
-  if (variable.type !== 2 /* SECRET */) return variable.value ?? '';
+  if (variable.type !== mesos.v1.Environment.Variable.Type.SECRET) return variable.value ?? '';
   const secret = variable.secret;
-  if (secret?.type === 2 /* VALUE */ && secret.value?.data != null) {
+  if (secret?.type === mesos.v1.Secret.Type.VALUE && secret.value?.data != null) {
     const value = Buffer.from(secret.value.data).toString('utf8');
     if (value.includes('\0')) {
       throw new InvalidTaskError(`Secret environment variable '${variable.name}' contains a NUL byte`);
@@ -237,5 +237,5 @@ function cpuAndMemory(task: mesos.v1.ITaskInfo, context: ContainerContext): Part
 }
 
 function typeName(type: number | null | undefined): string {
-  return type === 2 ? 'MESOS' : type == null ? 'unset' : String(type);
+  return type == null ? 'unset' : (mesos.v1.ContainerInfo.Type[type] ?? String(type));
 }

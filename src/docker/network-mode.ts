@@ -1,14 +1,11 @@
 // DockerInfo.network as HostConfig.NetworkMode, and ContainerInfo.hostname (spec 3.6.6).
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { InvalidTaskError } from './invalid-task-error.js';
 
-export const HOST = 1;
-export const BRIDGE = 2;
-export const NONE = 3;
-export const USER = 4;
+const { HOST, BRIDGE, NONE, USER } = mesos.v1.ContainerInfo.DockerInfo.Network;
 
 // DockerInfo.network with its proto default, HOST.
-export function dockerNetwork(container: mesos.v1.IContainerInfo): number {
+export function dockerNetwork(container: mesos.v1.IContainerInfo): mesos.v1.ContainerInfo.DockerInfo.Network {
   return container.docker?.network ?? HOST;
 }
 

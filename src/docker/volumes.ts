@@ -7,7 +7,7 @@
 // name may hold ':' or NUL, a relative path may not climb out of the directory it is relative
 // to, and the mode suffix is always ours.
 import { posix } from 'node:path';
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { InvalidTaskError } from './invalid-task-error.js';
 
 export interface VolumeSettings {
@@ -15,9 +15,7 @@ export interface VolumeSettings {
   readonly volumeDriver: string | undefined;
 }
 
-const RW = 1;
-const RO = 2;
-const DOCKER_VOLUME = 1;
+const { RW, RO } = mesos.v1.Volume.Mode;
 // A volume name must not look like a path (that would make it a bind of a host directory).
 const VOLUME_NAME = /^[A-Za-z0-9][^:\0]*$/;
 
@@ -57,7 +55,7 @@ export function containerVolumes(
     } else if (present(volume, 'source')) {
       const volumeSource = volume.source!;
       // Only Docker volumes mean anything to Docker; other sources are skipped, as upstream does.
-      if ((volumeSource.type ?? 0) !== DOCKER_VOLUME) return;
+      if (volumeSource.type !== mesos.v1.Volume.Source.Type.DOCKER_VOLUME) return;
       const dockerVolume = volumeSource.docker_volume;
       if (!dockerVolume) throw new InvalidTaskError(`${field}.source is DOCKER_VOLUME but source.docker_volume is missing`);
       source = volumeName(`${field}.source.docker_volume.name`, dockerVolume.name ?? '');

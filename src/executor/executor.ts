@@ -14,7 +14,7 @@ import { scrubInspectData } from '../docker/container-inspect.js';
 import { ownerLabels, STATE_DIRECTORY_LABEL } from '../docker/container-owner.js';
 import type { AgentConnection, Event } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
-import { isTerminalState, Reason, stateName, TaskState } from './task-states.js';
+import { isTerminalState, stateName } from './task-states.js';
 import { readCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { removeStateDirectory } from '../state/state-directory.js';
 import { checkNeedsSecrets } from './secret-free-task.js';
@@ -25,6 +25,8 @@ import { TaskRunner, type KillInProgress } from './task-runner.js';
 import type { KillCause } from './terminal-status.js';
 import { UpdateChannel } from './update-channel.js';
 
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 const EventType = mesos.v1.executor.Event.Type;
 const TASK_KILLING_STATE = mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE;
 

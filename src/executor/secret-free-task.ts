@@ -2,7 +2,7 @@
 // of the command, the health check and the check, secret and CSI volumes, image pull configs),
 // the deprecated Credential.secret and the framework's opaque `data` dropped. Which checks lost a
 // secret is reported, so that an executor restarted from this copy does not run them blind.
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 
 // Fields whose value is a Secret message, and maps of them.
 const SECRET_FIELDS = new Set(['secret', 'config']);
@@ -16,7 +16,7 @@ export function withoutSecretValues(task: mesos.v1.ITaskInfo): mesos.v1.ITaskInf
 
 // Whether a check's command environment needs a SECRET value (which no disk copy holds).
 export function checkNeedsSecrets(command: mesos.v1.ICommandInfo | null | undefined): boolean {
-  return (command?.environment?.variables ?? []).some((variable) => variable.type === 2);
+  return (command?.environment?.variables ?? []).some((variable) => variable.type === mesos.v1.Environment.Variable.Type.SECRET);
 }
 
 function scrub(value: unknown, key = ''): unknown {

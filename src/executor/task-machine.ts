@@ -8,9 +8,12 @@
 //
 // A kill is orthogonal to the phase: before the start it ends the launch (killed during launch);
 // after it, the stop signal goes out and SIGKILL follows at the deadline.
-import { Reason, TaskState } from './task-states.js';
+import { mesos } from '../proto/generated/mesos.js';
 import type { StatusFields } from './task-status.js';
 import { terminalStatus, type ContainerExit, type KillCause } from './terminal-status.js';
+
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 
 export type Phase = 'launching' | 'validating' | 'pulling' | 'creating' | 'starting' | 'adopting' | 'running' | 'exited' | 'removing' | 'done';
 

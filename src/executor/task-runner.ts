@@ -2,7 +2,7 @@
 // their effects (Docker calls through the runtime port, status reports, timers, checks, the
 // output copy and the exit watch) and turns each outcome into the machine's next event.
 import type { Writable } from 'node:stream';
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { containerSpec, type ContainerContext, type ContainerSpec } from '../docker/container-spec.js';
 import { containerAddresses, hasStarted, stopSignal, type ContainerInspect } from '../docker/container-inspect.js';
 import { identityMismatch } from '../docker/container-owner.js';
@@ -24,7 +24,6 @@ import { signalName } from './signals.js';
 import { skipFirstBytes } from './skip-bytes.js';
 import { taskProblem } from './task-validation.js';
 import type { StatusFields } from './task-status.js';
-import { Reason, stateName, TaskState } from './task-states.js';
 import type { ContainerExit, KillCause } from './terminal-status.js';
 import { initialState, step, type Kill, type TaskEffect, type TaskEvent, type TaskMachineState, type TimerName } from './task-machine.js';
 
@@ -68,6 +67,9 @@ export interface KillInProgress {
   readonly deadline: number;
   readonly stopSignalSent: boolean;
 }
+
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 
 // How long the container's output may keep flowing after its exit before we stop waiting for it.
 const OUTPUT_DRAIN_TIMEOUT_MS = 15_000;
@@ -658,7 +660,7 @@ function runningStatus(inspect: Inspected, task: mesos.v1.ITaskInfo): StatusFiel
       ...(template?.labels ? { labels: template.labels } : {}),
       ip_addresses: [
         ...(ipv4 ? [{ ip_address: ipv4 }] : []),
-        ...(ipv6 ? [{ protocol: 2, ip_address: ipv6 }] : []),
+        ...(ipv6 ? [{ protocol: mesos.v1.NetworkInfo.Protocol.IPv6, ip_address: ipv6 }] : []),
       ],
     };
     fields.container_status = { network_infos: [networkInfo] };
@@ -674,4 +676,3 @@ function launchFailure(what: string, error: unknown, selfExplaining = false): St
   };
 }
 
-export { stateName };

@@ -2,9 +2,7 @@
 // RFC 4122 v4 uuid, a timestamp, source SOURCE_EXECUTOR and the executor's own id. agent_id is
 // left for the agent to fill in, since a wrong one makes it drop the update silently.
 import { randomUUID } from 'node:crypto';
-import type { mesos } from '../proto/generated/mesos.js';
-
-export const SOURCE_EXECUTOR = 2;
+import { mesos } from '../proto/generated/mesos.js';
 
 export type StatusFields = Omit<mesos.v1.ITaskStatus, 'uuid' | 'timestamp' | 'source' | 'executor_id' | 'task_id'> & {
   state: number;
@@ -20,7 +18,7 @@ export function newTaskStatus(
     ...fields,
     task_id: { value: taskId },
     executor_id: { value: executorId },
-    source: SOURCE_EXECUTOR,
+    source: mesos.v1.TaskStatus.Source.SOURCE_EXECUTOR,
     timestamp: now() / 1000,
     uuid: uuidBytes(),
   };

@@ -1,7 +1,10 @@
 // Decides the one terminal update of a task from how its container ended and why, if it was
 // killed. Pure, so that each outcome is a table test.
 import { signalName } from './signals.js';
-import { Reason, TaskState } from './task-states.js';
+import { mesos } from '../proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 
 export type KillCause = 'framework' | 'shutdown' | 'max-completion' | 'health-check' | 'agent-lost';
 

@@ -3,8 +3,8 @@
 // flood (a check failing back to back while the agent does not acknowledge): an update identical
 // in effect to its task's latest pending one is coalesced, and each task keeps at most
 // MAX_PENDING_PER_TASK non-terminal updates, the oldest giving way to later ones.
-import type { mesos } from '../proto/generated/mesos.js';
-import { isTerminalState, Reason } from './task-states.js';
+import { mesos } from '../proto/generated/mesos.js';
+import { isTerminalState } from './task-states.js';
 
 export type Update = mesos.v1.executor.Call.IUpdate & { status: mesos.v1.ITaskStatus };
 
@@ -73,6 +73,7 @@ export function sameEffect(a: mesos.v1.ITaskStatus, b: mesos.v1.ITaskStatus): bo
 
 // A repeated check result tells the agent nothing new while one of the same state and health is
 // still unacknowledged, even if its message counts the attempts.
+const { Reason } = mesos.v1.TaskStatus;
 const CHECK_REASONS = new Set<number>([Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, Reason.REASON_TASK_CHECK_STATUS_UPDATED]);
 
 function effectKey(status: mesos.v1.ITaskStatus): string {
