@@ -10,7 +10,7 @@ import { DockerRuntime } from '../../src/docker/docker-runtime.js';
 import type { CreateRequest } from '../../src/docker/create-request.js';
 import { DockerError } from '../../src/docker/docker-error.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
-import { stateName } from '../../src/executor/task-states.js';
+import { isTerminalState, stateName } from '../../src/executor/task-states.js';
 import { executorStateRoot } from '../../src/agent/launcher.js';
 import { executorStatePath } from '../../src/state/state-directory.js';
 
@@ -64,11 +64,11 @@ export function shellTask(command: string, extra: Record<string, unknown> = {}):
     task_id: { value: id },
     agent_id: { value: 'filled-by-agent' },
     resources: [
-      { name: 'cpus', type: 0, scalar: { value: 0.1 }, allocation_info: { role: '*' } },
-      { name: 'mem', type: 0, scalar: { value: 64 }, allocation_info: { role: '*' } },
+      { name: 'cpus', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 0.1 }, allocation_info: { role: '*' } },
+      { name: 'mem', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 64 }, allocation_info: { role: '*' } },
     ],
     command: { shell: true, value: command },
-    container: { type: 1, docker: { image: BUSYBOX, network: 1 } },
+    container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: BUSYBOX, network: mesos.v1.ContainerInfo.DockerInfo.Network.HOST } },
     ...extra,
   });
 }
@@ -78,7 +78,7 @@ export function states(record: ExecutorRecord): string[] {
 }
 
 export function terminal(agent: LocalAgent, record: ExecutorRecord, timeoutMs = 60_000): Promise<ReceivedUpdate> {
-  return agent.waitForUpdate(record.executorId, (update) => [2, 3, 4, 5, 7, 9, 11, 12].includes(update.status.state ?? -1), timeoutMs);
+  return agent.waitForUpdate(record.executorId, (update) => isTerminalState(update.status.state), timeoutMs);
 }
 
 export function sandboxFile(record: ExecutorRecord, name: string): string {

@@ -8,6 +8,10 @@ import { test } from 'node:test';
 import { uuidKey } from '../../src/executor/update-ledger.js';
 import { stateName } from '../../src/executor/task-states.js';
 import { containerExists, eventually, exitCode, sandboxFile, shellTask, sleep, startAgent, states, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const CallType = mesos.v1.executor.Call.Type;
 
 const KEEP_RUNNING = "trap 'exit 0' TERM; echo started; while true; do sleep 0.1; done";
 
@@ -31,14 +35,14 @@ test('every UPDATE carries a 16-byte v4 uuid, a timestamp, SOURCE_EXECUTOR and t
   await terminal(agent, record);
   await exitCode(record);
 
-  const updates = agent.calls.filter((call) => call.call.type === 2).map((call) => call.call.update!.status!);
+  const updates = agent.calls.filter((call) => call.call.type === CallType.UPDATE).map((call) => call.call.update!.status!);
   assert.equal(updates.length, 3);
   const uuids = new Set<string>();
   for (const status of updates) {
     assert.equal(status.uuid!.length, 16);
     assert.equal(status.uuid![6]! >> 4, 4);
     uuids.add(uuidKey(status.uuid));
-    assert.equal(status.source, 2);
+    assert.equal(status.source, mesos.v1.TaskStatus.Source.SOURCE_EXECUTOR);
     assert.equal(status.executor_id?.value, record.executorId);
     assert.ok(Math.abs(status.timestamp! - Date.now() / 1000) < 60);
     assert.equal(Object.hasOwn(status, 'agent_id'), false, 'agent_id is left for the agent');
@@ -52,7 +56,7 @@ test('every UPDATE carries a 16-byte v4 uuid, a timestamp, SOURCE_EXECUTOR and t
 test('after a dropped stream the executor resubscribes with its unacknowledged updates and task, in order', async (t) => {
   const agent = await startAgent(t, { checkpoint: true, autoAcknowledge: false, subscriptionBackoffMaxMs: 200, frameworkCapabilities: [] });
   const record = agent.launch(shellTask(KEEP_RUNNING));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   const sent = record.updates.map((update) => uuidKey(update.status.uuid));
   assert.equal(sent.length, 2);
 
@@ -77,7 +81,7 @@ test('an acknowledged task is not listed again, and the executor waits for the t
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
   const record = agent.launch(shellTask(KEEP_RUNNING));
   // STARTING and RUNNING were acknowledged on receipt, on the stream ahead of the KILL below.
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   agent.autoAcknowledge = false;
   agent.kill(record.executorId, 5000);
   const last = await terminal(agent, record);
@@ -98,7 +102,7 @@ test('an acknowledged task is not listed again, and the executor waits for the t
 test('when the agent stays away past the recovery timeout the container is stopped and the executor exits', async (t) => {
   const agent = await startAgent(t, { checkpoint: true, recoveryTimeoutMs: 2000, subscriptionBackoffMaxMs: 200 });
   const record = agent.launch(shellTask(KEEP_RUNNING));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   assert.equal(await containerExists(record.containerName), true);
 
   const stopped = Date.now();
@@ -114,7 +118,7 @@ test('when the agent stays away past the recovery timeout the container is stopp
 test('without checkpointing, a disconnection kills the task and the executor exits', async (t) => {
   const agent = await startAgent(t, { checkpoint: false });
   const record = agent.launch(shellTask(KEEP_RUNNING));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   agent.dropStream(record.executorId);
   const code = await exitCode(record, 30_000);
@@ -127,7 +131,7 @@ test('without checkpointing, a disconnection kills the task and the executor exi
 test('an agent that no longer knows the executor makes it stop the container and exit', async (t) => {
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
   const record = agent.launch(shellTask(KEEP_RUNNING));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   await agent.stop();
   // A restarted agent with no memory of this executor answers 400 "Executor cannot be found".
   (agent as unknown as { executors: Map<string, unknown> }).executors.delete(record.executorId);

@@ -7,6 +7,10 @@ import type { LocalAgent, ReceivedUpdate } from '../../src/agent/local-agent.js'
 import { stateName } from '../../src/executor/task-states.js';
 import { uuidKey } from '../../src/executor/update-ledger.js';
 import { containerExists, eventually, exitCode, sandboxFile, shellTask, sleep, startAgent, states, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const { TASK_KILLING_STATE } = mesos.v1.FrameworkInfo.Capability.Type;
 
 const CHECKPOINTING = { checkpoint: true, subscriptionBackoffMaxMs: 300, recoveryTimeoutMs: 60_000 };
 
@@ -43,7 +47,7 @@ test('agent restarts after LAUNCH, before RUNNING is acknowledged', async (t) =>
   const agent = await startAgent(t, CHECKPOINTING);
   agent.autoAcknowledge = false;
   const record = agent.launch(shellTask('sleep 1; echo done'));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 0);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_STARTING);
   await restart(agent);
   agent.autoAcknowledge = true;
   // The resubscription carries the unacknowledged STARTING (and RUNNING if it was made meanwhile).
@@ -58,13 +62,13 @@ test('agent restarts after LAUNCH, before RUNNING is acknowledged', async (t) =>
 });
 
 test('agent restarts during a kill', async (t) => {
-  const agent = await startAgent(t, { ...CHECKPOINTING, frameworkCapabilities: [2] });
+  const agent = await startAgent(t, { ...CHECKPOINTING, frameworkCapabilities: [TASK_KILLING_STATE] });
   const record = agent.launch(shellTask("trap '' TERM; echo trapped; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   await eventually('the task to ignore TERM', () => sandboxFile(record, 'stdout').includes('trapped') || undefined);
 
   agent.kill(record.executorId, 2000);
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 8);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_KILLING);
   await restart(agent, 3000);
 
   await terminal(agent, record);
@@ -76,7 +80,7 @@ test('agent restarts during a kill', async (t) => {
 test('agent restarts after the terminal update, before acknowledging it', async (t) => {
   const agent = await startAgent(t, CHECKPOINTING);
   const record = agent.launch(shellTask('echo bye'));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   agent.autoAcknowledge = false;
   const last = await terminal(agent, record);
   await restart(agent);
@@ -95,7 +99,7 @@ test('agent restarts after the terminal update, before acknowledging it', async 
 test('the container exits while the agent is away: the terminal update waits for it', async (t) => {
   const agent = await startAgent(t, CHECKPOINTING);
   const record = agent.launch(shellTask('sleep 1; exit 4'));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   await restart(agent, 3000);
 
   const last = await terminal(agent, record);

@@ -9,12 +9,12 @@ import { test } from 'node:test';
 import type { SandboxFile } from '../../src/agent/launcher.js';
 import { AGENT_ENVIRONMENT, TRUSTED_PATH } from '../../scripts/executor-shim.mjs';
 import { eventually, shellTask, startAgent, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
-const RUNNING = 1;
-const FINISHED = 2;
-const CHECK_UPDATED = 28;
-const HEALTH_UPDATED = 29;
-const BRIDGE = 2;
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+const { BRIDGE } = mesos.v1.ContainerInfo.DockerInfo.Network;
+
 const FAKED = ['node', 'nsenter', 'curl', 'bash', 'sh', 'env', 'sed', 'tr', 'readlink'];
 
 // The real program a fake hands over to, so that a fake that runs shows as a canary, not a hang.
@@ -64,11 +64,11 @@ test('NODE_OPTIONS, LD_* and a PATH of fake helpers in the task environment run 
   const record = agent.launch(task, { sandboxFiles });
   const pid = record.process.pid!;
 
-  const health = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === HEALTH_UPDATED, 30_000);
+  const health = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, 30_000);
   assert.equal(health.status.healthy, false);
   assert.match(health.status.message ?? '', /Connection refused/, 'bash reached the closed port inside the container');
-  const check = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === CHECK_UPDATED && update.status.check_status?.http?.status_code === 200, 30_000);
-  assert.equal(check.status.state, RUNNING);
+  const check = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === Reason.REASON_TASK_CHECK_STATUS_UPDATED && update.status.check_status?.http?.status_code === 200, 30_000);
+  assert.equal(check.status.state, TaskState.TASK_RUNNING);
   assert.deepEqual(readdirSync(canaries), [], 'no fake helper and no NODE_OPTIONS payload ran on the host');
 
   // The shim exec'd node in the same process: its environment is the one Node started with.
@@ -81,7 +81,7 @@ test('NODE_OPTIONS, LD_* and a PATH of fake helpers in the task environment run 
 
   writeFileSync(join(record.sandbox, 'done'), '');
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, FINISHED, last.status.message ?? '');
+  assert.equal(last.status.state, TaskState.TASK_FINISHED, last.status.message ?? '');
   assert.match(readFileSync(join(record.sandbox, 'stdout'), 'utf8'), /task sees from-the-task/, 'the task still got its environment');
   assert.deepEqual(readdirSync(canaries), [], 'none ran later either');
 });

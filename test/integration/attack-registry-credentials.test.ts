@@ -8,6 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { eventually, removeImage, exitCode, sandboxFile, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+const EventType = mesos.v1.executor.Event.Type;
 
 const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
 const PASSWORD = 'testpassword';
@@ -51,11 +56,11 @@ for (const [what, named, plant] of variants) {
     await eventually('the subscription', () => record.state === 'running' || undefined);
     // Planted before LAUNCH, as a task of the same sandbox (or its fetcher) could.
     plant(record.sandbox, hostDocker);
-    agent.sendEvent(record.executorId, { type: 2, launch: { task } });
+    agent.sendEvent(record.executorId, { type: EventType.LAUNCH, launch: { task } });
 
     const last = await terminal(agent, record, 120_000);
-    assert.equal(last.status.state, 3, 'TASK_FAILED');
-    assert.equal(last.status.reason, 21, 'REASON_CONTAINER_LAUNCH_FAILED');
+    assert.equal(last.status.state, TaskState.TASK_FAILED);
+    assert.equal(last.status.reason, Reason.REASON_CONTAINER_LAUNCH_FAILED);
     assert.equal(last.status.message, `Cannot use the Docker config: sandbox ${named} is a symbolic link; refusing to follow it`);
     assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_FAILED']);
     assert.equal(await imagePresent(), false, 'nothing was pulled');

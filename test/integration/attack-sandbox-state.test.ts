@@ -10,10 +10,13 @@ import { test } from 'node:test';
 import { launchExecutor } from '../../src/agent/launcher.js';
 import { DockerRuntime } from '../../src/docker/docker-runtime.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/executor/checkpoint.js';
-import { stateName } from '../../src/executor/task-states.js';
+import { isTerminalState, stateName } from '../../src/executor/task-states.js';
 import { allCommandLines, containerExists, createBody, DOCKER_SOCKET, eventually, exitCode, inspectContainer, sandboxFile, shellTask, startAgent, stateDirectoryOf, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
-const RUNNING = 1;
+const { TaskState } = mesos.v1;
+const CallType = mesos.v1.executor.Call.Type;
+
 const UNTIL_TERM = "trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; sleep 0.05; done";
 
 function canaryFile(): { path: string; content: string } {
@@ -46,7 +49,7 @@ test('links and directories planted at every name the executor ever wrote in the
   const names = ['executor.checkpoint.json', 'checkpoint.json', 'lock-token', '.checkpoint.json.tmp'];
   const plant = names.map((name) => `ln -sf ${canary.path} /mnt/mesos/sandbox/${name}`).join('; ');
   const record = agent.launch(shellTask(`${plant}; mkdir -p /mnt/mesos/sandbox/executor.checkpoint.json.d; ${UNTIL_TERM}`));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === RUNNING);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   // And at the executor's old temporary names, which carried its pid.
   const pid = record.process.pid!;
   for (const name of [`executor.checkpoint.json.${pid}.tmp`, `executor.checkpoint.json.${pid + 1}.tmp`]) symlinkSync(canary.path, join(record.sandbox, name));
@@ -83,7 +86,7 @@ test('a forged checkpoint naming a foreign container: not adopted, not exec\'d i
   // The old sandbox location: a forged checkpoint there is never read.
   const task = shellTask(UNTIL_TERM);
   const record = agent.launch(task, { sandboxFiles: { 'executor.checkpoint.json': JSON.stringify({ version: 1, executor_id: task.task_id!.value, framework_id: agent.frameworkId, pid: 1, container_name: foreignName }) } });
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === RUNNING);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   assert.equal(sandboxFile(record, 'stderr').includes('Adopting'), false, 'the sandbox checkpoint was not read');
 
   // Even a checkpoint in the private directory (damaged, or written by a bug) proves nothing by a name.
@@ -91,7 +94,7 @@ test('a forged checkpoint naming a foreign container: not adopted, not exec\'d i
   await exitCode(record);
   const state = stateDirectoryOf(record);
   const checkpoint = readCheckpoint(state)!;
-  const forgedTask = { ...checkpoint.task!, health_check: { type: 1, command: { value: 'touch /tmp/exec-ran' }, delay_seconds: 0, interval_seconds: 1 } };
+  const forgedTask = { ...checkpoint.task!, health_check: { type: mesos.v1.HealthCheck.Type.COMMAND, command: { value: 'touch /tmp/exec-ran' }, delay_seconds: 0, interval_seconds: 1 } };
   writeCheckpoint(state, { ...checkpoint, containerName: foreignName, task: forgedTask as never });
   agent.relaunch(record.executorId);
   const last = await terminal(agent, record);
@@ -112,7 +115,7 @@ test('a forged checkpoint naming a foreign container: not adopted, not exec\'d i
 test('a second executor for a live sandbox refuses at once and sends nothing; one terminal update, no output twice', async (t) => {
   const agent = await startAgent(t, { checkpoint: true });
   const record = agent.launch(shellTask(UNTIL_TERM));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === RUNNING);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   const subscribes = record.subscribeCalls.length;
   const callsBefore = agent.calls.length;
 
@@ -121,12 +124,12 @@ test('a second executor for a live sandbox refuses at once and sends nothing; on
   assert.equal(code, 1);
   assert.match(sandboxFile(record, 'stderr'), /mesos-docker-executor: Another executor is running for executor \S+ of framework \S+ \(sandbox .*\); this one exits without contacting the agent/);
   assert.equal(record.subscribeCalls.length, subscribes, 'no SUBSCRIBE from the second executor');
-  assert.equal(agent.calls.slice(callsBefore).filter((call) => call.call.type === 1).length, 0);
+  assert.equal(agent.calls.slice(callsBefore).filter((call) => call.call.type === CallType.SUBSCRIBE).length, 0);
 
   agent.kill(record.executorId, 2000);
   await terminal(agent, record);
   assert.equal(await exitCode(record), 0);
-  const terminals = record.updates.filter((update) => !update.duplicate && [2, 3, 4, 5, 7].includes(update.status.state ?? -1));
+  const terminals = record.updates.filter((update) => !update.duplicate && isTerminalState(update.status.state));
   assert.equal(terminals.length, 1, 'exactly one terminal update');
   const lines = sandboxFile(record, 'stdout').split('\n').filter(Boolean);
   lines.forEach((line, index) => assert.equal(line, `line ${index + 1}`, 'no line written twice'));

@@ -12,9 +12,10 @@ import { encodeRecord } from '../../src/protocol/recordio.js';
 import { stateName } from '../../src/executor/task-states.js';
 import { BUSYBOX, containerExists, eventually, exitCode, inspectContainer, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
 
-const TASK_RUNNING = 1;
-const TASK_FAILED = 3;
-const REASON_TASK_INVALID = 14;
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+const EventType = mesos.v1.executor.Event.Type;
+
 // Runs until SIGKILL: only a kill with no grace left stops it quickly.
 const IGNORES_TERM = "trap '' TERM; echo started; while true; do sleep 0.1; done";
 const STOPS_ON_TERM = "trap 'exit 0' TERM; echo started; while true; do sleep 0.1; done";
@@ -29,7 +30,7 @@ function assertNoCrash(record: ExecutorRecord): void {
 }
 
 function running(agent: LocalAgent, record: ExecutorRecord): Promise<unknown> {
-  return agent.waitForUpdate(record.executorId, (update) => update.status.state === TASK_RUNNING, 30_000);
+  return agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING, 30_000);
 }
 
 function streamType(record: ExecutorRecord): ContentType {
@@ -118,7 +119,7 @@ test('an event followed by garbage in the same write is still handled before the
   const record = agent.launch(shellTask(STOPS_ON_TERM));
   await running(agent, record);
 
-  const kill = encodeEvent({ type: 3, kill: { task_id: { value: record.executorId } } }, streamType(record));
+  const kill = encodeEvent({ type: EventType.KILL, kill: { task_id: { value: record.executorId } } }, streamType(record));
   agent.sendRaw(record.executorId, Buffer.concat([encodeRecord(kill), Buffer.from('x\n')]));
   const last = await terminal(agent, record, 30_000);
   assert.equal(stateName(last.status.state), 'TASK_KILLED');
@@ -178,7 +179,7 @@ test('an Event with an unknown type value is ignored, in protobuf and in JSON', 
       await subscribed(record);
 
       agent.sendRaw(record.executorId, frame(streamType(record) === 'application/json' ? '{"type":"FUTURE_EVENT","future":{"x":1}}' : Buffer.from([0x08, 0x63])));
-      agent.sendEvent(record.executorId, { type: 2, launch: { task } });
+      agent.sendEvent(record.executorId, { type: EventType.LAUNCH, launch: { task } });
       await terminal(agent, record, 30_000);
       assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
       assert.equal(await exitCode(record, 30_000), 0);
@@ -201,9 +202,9 @@ for (const contentType of ['application/x-protobuf', 'application/json'] as cons
 
     const bad = shellTask('echo must-not-run');
     agent.sendRaw(record.executorId, frame(contentType === 'application/json' ? jsonLaunchWithout(bad, 'name', 'agent_id') : protobufLaunchWithoutName(bad)));
-    agent.sendEvent(record.executorId, { type: 2, launch: { task } });
+    agent.sendEvent(record.executorId, { type: EventType.LAUNCH, launch: { task } });
 
-    const last = await agent.waitForUpdate(record.executorId, (update) => update.status.task_id?.value === task.task_id.value && update.status.state === 2, 30_000);
+    const last = await agent.waitForUpdate(record.executorId, (update) => update.status.task_id?.value === task.task_id.value && update.status.state === TaskState.TASK_FINISHED, 30_000);
     assert.equal(stateName(last.status.state), 'TASK_FINISHED');
     assert.equal(await exitCode(record, 30_000), 0);
     const stderr = sandboxFile(record, 'stderr');
@@ -216,7 +217,7 @@ for (const contentType of ['application/x-protobuf', 'application/json'] as cons
     assert.doesNotMatch(sandboxFile(record, 'stdout'), /must-not-run/);
     // If the executor reports the refused task, it must be TASK_FAILED naming the missing field.
     for (const update of record.updates.filter((u) => u.status.task_id?.value === bad.task_id.value)) {
-      assert.equal(update.status.state, TASK_FAILED);
+      assert.equal(update.status.state, TaskState.TASK_FAILED);
       assert.match(update.status.message ?? '', /name/);
     }
     assertNoCrash(record);
@@ -229,33 +230,33 @@ for (const contentType of ['application/x-protobuf', 'application/json'] as cons
 const INVALID_TASKS: Array<{ name: string; extra: Record<string, unknown>; message: RegExp }> = [
   {
     name: 'negative mem',
-    extra: { resources: [{ name: 'cpus', type: 0, scalar: { value: 0.1 } }, { name: 'mem', type: 0, scalar: { value: -64 } }] },
+    extra: { resources: [{ name: 'cpus', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 0.1 } }, { name: 'mem', type: mesos.v1.Value.Type.SCALAR, scalar: { value: -64 } }] },
     message: /resources mem is -64/,
   },
   {
     name: 'negative cpus',
-    extra: { resources: [{ name: 'cpus', type: 0, scalar: { value: -1 } }, { name: 'mem', type: 0, scalar: { value: 64 } }] },
+    extra: { resources: [{ name: 'cpus', type: mesos.v1.Value.Type.SCALAR, scalar: { value: -1 } }, { name: 'mem', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 64 } }] },
     message: /resources cpus is -1/,
   },
   {
     name: "a volume host path with ':'",
-    extra: { container: { type: 1, docker: { image: BUSYBOX, network: 1 }, volumes: [{ host_path: 'a:b', container_path: '/data', mode: 1 }] } },
+    extra: { container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: BUSYBOX, network: mesos.v1.ContainerInfo.DockerInfo.Network.HOST }, volumes: [{ host_path: 'a:b', container_path: '/data', mode: mesos.v1.Volume.Mode.RW }] } },
     message: /container\.volumes\[0\]\.host_path 'a:b' contains ':'/,
   },
   {
     name: "a relative host path climbing out of the sandbox with '..'",
-    extra: { container: { type: 1, docker: { image: BUSYBOX, network: 1 }, volumes: [{ host_path: '../../../etc', container_path: '/host-etc', mode: 2 }] } },
+    extra: { container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: BUSYBOX, network: mesos.v1.ContainerInfo.DockerInfo.Network.HOST }, volumes: [{ host_path: '../../../etc', container_path: '/host-etc', mode: mesos.v1.Volume.Mode.RO }] } },
     message: /container\.volumes\[0\]\.host_path '\.\.\/\.\.\/\.\.\/etc' leads out of the sandbox/,
   },
   {
     name: "a port mapping outside the task's ports",
     extra: {
       resources: [
-        { name: 'cpus', type: 0, scalar: { value: 0.1 } },
-        { name: 'mem', type: 0, scalar: { value: 64 } },
-        { name: 'ports', type: 1, ranges: { range: [{ begin: 31000, end: 31010 }] } },
+        { name: 'cpus', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 0.1 } },
+        { name: 'mem', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 64 } },
+        { name: 'ports', type: mesos.v1.Value.Type.RANGES, ranges: { range: [{ begin: 31000, end: 31010 }] } },
       ],
-      container: { type: 1, docker: { image: BUSYBOX, network: 2, port_mappings: [{ host_port: 31999, container_port: 80 }] } },
+      container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: BUSYBOX, network: mesos.v1.ContainerInfo.DockerInfo.Network.BRIDGE, port_mappings: [{ host_port: 31999, container_port: 80 }] } },
     },
     message: /Port \[31999\] not included in resources: expected a port in \[31000-31010\]/,
   },
@@ -267,7 +268,7 @@ for (const { name, extra, message } of INVALID_TASKS) {
     const record = agent.launch(shellTask('echo must-not-run', extra));
     const last = await terminal(agent, record, 30_000);
     assert.equal(stateName(last.status.state), 'TASK_FAILED');
-    assert.equal(last.status.reason, REASON_TASK_INVALID);
+    assert.equal(last.status.reason, Reason.REASON_TASK_INVALID);
     assert.match(last.status.message ?? '', message);
     assert.equal(await exitCode(record, 30_000), 0);
     assert.doesNotMatch(sandboxFile(record, 'stdout'), /must-not-run/);
@@ -294,8 +295,8 @@ test('a KILL with a negative grace period kills at once (as a zero grace), witho
 test('a TaskInfo with a negative kill_policy grace period never crashes the executor or hangs a kill', async (t) => {
   const agent = await startAgent(t);
   const record = agent.launch(shellTask(IGNORES_TERM, { kill_policy: { grace_period: { nanoseconds: -5e9 } } }));
-  const first = await agent.waitForUpdate(record.executorId, (update) => update.status.state !== 0, 30_000);
-  if (first.status.state === TASK_FAILED) {
+  const first = await agent.waitForUpdate(record.executorId, (update) => update.status.state !== TaskState.TASK_STARTING, 30_000);
+  if (first.status.state === TaskState.TASK_FAILED) {
     assert.match(first.status.message ?? '', /kill_policy\.grace_period/);
   } else {
     const killed = Date.now();
@@ -313,15 +314,15 @@ test('a TaskInfo with a negative kill_policy grace period fails naming it, as th
   const record = agent.launch(shellTask('echo must-not-run', { kill_policy: { grace_period: { nanoseconds: -5e9 } } }));
   const last = await terminal(agent, record, 30_000);
   assert.equal(stateName(last.status.state), 'TASK_FAILED');
-  assert.equal(last.status.reason, REASON_TASK_INVALID);
+  assert.equal(last.status.reason, Reason.REASON_TASK_INVALID);
   assert.match(last.status.message ?? '', /kill_policy\.grace_period is -5secs/);
 });
 
 test('a TaskInfo with mem 0 never runs without a memory limit: it fails naming the value, or runs with at least 32 MB', async (t) => {
   const agent = await startAgent(t);
-  const record = agent.launch(shellTask(STOPS_ON_TERM, { resources: [{ name: 'cpus', type: 0, scalar: { value: 0.1 } }, { name: 'mem', type: 0, scalar: { value: 0 } }] }));
-  const first = await agent.waitForUpdate(record.executorId, (update) => update.status.state !== 0, 30_000);
-  if (first.status.state === TASK_FAILED) {
+  const record = agent.launch(shellTask(STOPS_ON_TERM, { resources: [{ name: 'cpus', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 0.1 } }, { name: 'mem', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 0 } }] }));
+  const first = await agent.waitForUpdate(record.executorId, (update) => update.status.state !== TaskState.TASK_STARTING, 30_000);
+  if (first.status.state === TaskState.TASK_FAILED) {
     assert.match(first.status.message ?? '', /mem is 0/);
   } else {
     const inspect = await inspectContainer(record.containerName);
@@ -335,7 +336,7 @@ test('a TaskInfo with mem 0 never runs without a memory limit: it fails naming t
 
 test('a TaskInfo with cpus 0 runs with the minimum CPU shares, as the stock executor does', async (t) => {
   const agent = await startAgent(t);
-  const record = agent.launch(shellTask(STOPS_ON_TERM, { resources: [{ name: 'cpus', type: 0, scalar: { value: 0 } }, { name: 'mem', type: 0, scalar: { value: 64 } }] }));
+  const record = agent.launch(shellTask(STOPS_ON_TERM, { resources: [{ name: 'cpus', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 0 } }, { name: 'mem', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 64 } }] }));
   await running(agent, record);
   const inspect = await inspectContainer(record.containerName);
   assert.equal(inspect.HostConfig.CpuShares, 2);
@@ -347,10 +348,10 @@ test('a TaskInfo with cpus 0 runs with the minimum CPU shares, as the stock exec
 
 test('a TaskInfo with mem 0 fails naming the value', async (t) => {
   const agent = await startAgent(t);
-  const record = agent.launch(shellTask('echo must-not-run', { resources: [{ name: 'cpus', type: 0, scalar: { value: 0.1 } }, { name: 'mem', type: 0, scalar: { value: 0 } }] }));
+  const record = agent.launch(shellTask('echo must-not-run', { resources: [{ name: 'cpus', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 0.1 } }, { name: 'mem', type: mesos.v1.Value.Type.SCALAR, scalar: { value: 0 } }] }));
   const last = await terminal(agent, record, 30_000);
   assert.equal(stateName(last.status.state), 'TASK_FAILED');
-  assert.equal(last.status.reason, REASON_TASK_INVALID);
+  assert.equal(last.status.reason, Reason.REASON_TASK_INVALID);
   assert.match(last.status.message ?? '', /resources mem is 0/);
 });
 
@@ -402,7 +403,7 @@ test('a registration timeout of 30 days does not make the executor give up befor
   const agent = await startAgent(t, { executorEnv: { MESOS_EXECUTOR_REGISTRATION_TIMEOUT: '30days' } });
   const record = agent.launch(shellTask('echo finished'));
   const first = await eventually('a terminal update or an exit', () => {
-    if (record.updates.some((update) => update.status.state === 2)) return 'a terminal update';
+    if (record.updates.some((update) => update.status.state === TaskState.TASK_FINISHED)) return 'a terminal update';
     return record.exitCode !== undefined ? 'the executor exited' : undefined;
   }, 30_000);
   assert.equal(first, 'a terminal update');

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { stateName } from '../../src/executor/task-states.js';
 import { containerExists, DOCKER_SOCKET, eventually, exitCode, sandboxFile, shellTask, startAgent, stateDirectoryOf, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
 
 const COUNTER = "trap 'echo TERM >&2; exit 0' TERM; i=0; while true; do i=$((i+1)); echo \"line $i\"; echo \"err $i\" >&2; sleep 0.05; done";
 
@@ -30,7 +33,7 @@ function consecutive(text: string, prefix: string): number {
 test('a SIGKILLed executor started again adopts the running container; output resumes exactly', async (t) => {
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
   const record = agent.launch(shellTask(COUNTER));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   const checkpoint = join(stateDirectoryOf(record), 'checkpoint.json');
   await eventually('the checkpoint to be written', () => existsSync(checkpoint) || undefined);
   assert.equal(statSync(checkpoint).mode & 0o777, 0o600, 'the checkpoint is private');
@@ -67,13 +70,13 @@ test('a SIGKILLed executor started again adopts the running container; output re
 test('unacknowledged updates survive the executor crash and are resent by the new executor', async (t) => {
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200, autoAcknowledge: false });
   const record = agent.launch(shellTask(COUNTER));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   record.process.kill('SIGKILL');
   await exitCode(record);
 
   agent.autoAcknowledge = true;
   agent.relaunch(record.executorId);
-  await agent.waitForUpdate(record.executorId, (update) => update.viaSubscribe && update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.viaSubscribe && update.status.state === TaskState.TASK_RUNNING);
   const resubscribe = record.subscribeCalls.at(-1)!.subscribe!;
   assert.deepEqual(resubscribe.unacknowledged_updates!.map((update) => stateName(update.status!.state)), ['TASK_STARTING', 'TASK_RUNNING']);
   assert.deepEqual(resubscribe.unacknowledged_tasks!.map((task) => task.task_id?.value), [record.executorId]);
@@ -87,7 +90,7 @@ test('unacknowledged updates survive the executor crash and are resent by the ne
 test('if the container is gone when the executor comes back, the task fails saying so', async (t) => {
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 200 });
   const record = agent.launch(shellTask(COUNTER));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   record.process.kill('SIGKILL');
   await exitCode(record);
   await agent.destroyContainer(record);

@@ -9,10 +9,11 @@ import { describe, it } from 'node:test';
 import type { ExecutorRecord, LocalAgent, ReceivedUpdate } from '../../src/agent/local-agent.js';
 import { MIN_CHECK_INTERVAL_MS } from '../../src/checks/check-interval.js';
 import { shellTask, sleep, startAgent, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
-const RUNNING = 1;
-const KILLED = 4;
-const HEALTH_UPDATED = 29;
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+
 const WINDOW_MS = 4000;
 // The task stops at once on SIGTERM.
 const UNTIL_TERM = "trap 'exit 0' TERM; while true; do sleep 0.1; done";
@@ -33,7 +34,7 @@ function rssBytes(pid: number): number {
 }
 
 function healthUpdates(record: ExecutorRecord): ReceivedUpdate[] {
-  return record.updates.filter((update) => !update.duplicate && update.status.reason === HEALTH_UPDATED);
+  return record.updates.filter((update) => !update.duplicate && update.status.reason === Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
 }
 
 // Launches the flooding task and watches it for WINDOW_MS after TASK_RUNNING: the largest RSS seen and the time watched.
@@ -41,7 +42,7 @@ async function flood(agent: LocalAgent): Promise<{ record: ExecutorRecord; elaps
   const record = agent.launch(shellTask(UNTIL_TERM, {
     health_check: { type: 'TCP', tcp: { port: await closedPort() }, delay_seconds: 0, interval_seconds: 0, grace_period_seconds: 0, consecutive_failures: 1_000_000 },
   }));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === RUNNING, 30_000);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING, 30_000);
   const start = Date.now();
   const firstRss = rssBytes(record.process.pid!);
   let maxRss = firstRss;
@@ -61,14 +62,14 @@ describe('health-check flood', { concurrency: 2 }, () => {
     const bound = Math.ceil(elapsedMs / MIN_CHECK_INTERVAL_MS) + 3;
     assert.ok(updates.length >= 2, `the check keeps running and failing: ${updates.length} health updates`);
     assert.ok(updates.length <= bound, `${updates.length} health updates in ${elapsedMs} ms; expected at most ${bound}`);
-    assert.ok(updates.every((update) => update.status.state === RUNNING && update.status.healthy === false));
-    assert.equal(record.updates.filter((update) => update.status.state === KILLED).length, 0, 'still running');
+    assert.ok(updates.every((update) => update.status.state === TaskState.TASK_RUNNING && update.status.healthy === false));
+    assert.equal(record.updates.filter((update) => update.status.state === TaskState.TASK_KILLED).length, 0, 'still running');
     assert.ok(maxRss - firstRss < 32 * 1024 * 1024, `RSS grew from ${firstRss} to ${maxRss} bytes`);
 
     const killedAt = Date.now();
     agent.kill(record.executorId, 1000);
     const last = await terminal(agent, record, 10_000);
-    assert.equal(last.status.state, KILLED);
+    assert.equal(last.status.state, TaskState.TASK_KILLED);
     assert.ok(Date.now() - killedAt < 5000, `TASK_KILLED after ${Date.now() - killedAt} ms`);
   });
 
@@ -85,7 +86,7 @@ describe('health-check flood', { concurrency: 2 }, () => {
     const killedAt = Date.now();
     agent.kill(record.executorId, 1000);
     const last = await terminal(agent, record, 10_000);
-    assert.equal(last.status.state, KILLED);
+    assert.equal(last.status.state, TaskState.TASK_KILLED);
     assert.ok(Date.now() - killedAt < 5000, `TASK_KILLED after ${Date.now() - killedAt} ms`);
   });
 });

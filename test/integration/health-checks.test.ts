@@ -9,17 +9,12 @@ import { demuxOutput } from '../../src/docker/output-demux.js';
 import { stateName } from '../../src/executor/task-states.js';
 import { OutputTail } from '../../src/checks/output-tail.js';
 import { containerExists, exitCode, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
-const RUNNING = 1;
-const KILLING = 8;
-const KILLED = 4;
-const FAILED = 3;
-const HEALTH_UPDATED = 29;
-const CHECK_UPDATED = 28;
-const TASK_INVALID = 14;
-const BRIDGE = 2;
-const NONE = 3;
-const TASK_KILLING_STATE = 2;
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+const { BRIDGE, NONE } = mesos.v1.ContainerInfo.DockerInfo.Network;
+const { TASK_KILLING_STATE } = mesos.v1.FrameworkInfo.Capability.Type;
 
 // The task keeps running until SIGTERM, which it answers at once.
 const UNTIL_TERM = "trap 'exit 0' TERM; while true; do sleep 0.1; done";
@@ -29,7 +24,7 @@ function fresh(record: ExecutorRecord): ReceivedUpdate[] {
 }
 
 function healthUpdates(record: ExecutorRecord): ReceivedUpdate[] {
-  return fresh(record).filter((update) => update.status.state === RUNNING && update.status.reason === HEALTH_UPDATED);
+  return fresh(record).filter((update) => update.status.state === TaskState.TASK_RUNNING && update.status.reason === Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
 }
 
 // The exit code of a COMMAND check_status, or 'empty' (decoded messages read unset fields as 0).
@@ -91,7 +86,7 @@ describe('health checks and checks', { concurrency: 4 }, () => {
     assert.deepEqual(healthUpdates(record).map(healthOf), [true, false, false], 'healthy once (the variable reached the check), then two failures');
     assert.equal(healthOf(fresh(record)[1]!), undefined, 'the first TASK_RUNNING says nothing of health');
     assert.match(healthUpdates(record)[1]!.status.message ?? '', /The COMMAND 'test -f \/tmp\/ok .*' health check failed \(1 consecutive\): exited with status 1/);
-    assert.equal(last.status.state, KILLED);
+    assert.equal(last.status.state, TaskState.TASK_KILLED);
     assert.equal(last.status.healthy, false);
     assert.match(last.status.message ?? '', /^Container killed after failing its health check with SIGTERM: .*; the COMMAND 'test -f \/tmp\/ok.*' health check failed 2 consecutive times, last: exited with status 1$/);
     assert.equal(await exitCode(record), 0);
@@ -104,9 +99,9 @@ describe('health checks and checks', { concurrency: 4 }, () => {
     const record = agent.launch(shellTask(httpd(port), {
       health_check: { type: 'HTTP', http: { port, path: '/index.html' }, delay_seconds: 0, interval_seconds: 0.2, grace_period_seconds: 10, timeout_seconds: 2 },
     }));
-    const healthy = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === HEALTH_UPDATED);
+    const healthy = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
     assert.equal(healthy.status.healthy, true);
-    assert.equal(healthy.status.state, RUNNING);
+    assert.equal(healthy.status.state, TaskState.TASK_RUNNING);
     agent.kill(record.executorId, 0);
     await terminal(agent, record);
     assert.deepEqual(healthUpdates(record).map(healthOf), [true], 'one update: health did not change');
@@ -119,8 +114,8 @@ describe('health checks and checks', { concurrency: 4 }, () => {
     });
     task.container!.docker!.network = BRIDGE;
     const record = agent.launch(task);
-    const healthy = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === HEALTH_UPDATED);
-    const running = fresh(record).find((update) => update.status.state === RUNNING)!;
+    const healthy = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
+    const running = fresh(record).find((update) => update.status.state === TaskState.TASK_RUNNING)!;
     assert.equal(healthy.status.healthy, true);
     const address = healthy.status.container_status?.network_infos?.[0]?.ip_addresses?.[0]?.ip_address;
     assert.match(address ?? '', /^\d+\.\d+\.\d+\.\d+$/);
@@ -137,7 +132,7 @@ describe('health checks and checks', { concurrency: 4 }, () => {
     });
     task.container!.docker!.network = NONE;
     const record = agent.launch(task);
-    const healthy = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === HEALTH_UPDATED);
+    const healthy = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
     assert.equal(healthy.status.healthy, true);
     agent.kill(record.executorId, 0);
     await terminal(agent, record);
@@ -151,7 +146,7 @@ describe('health checks and checks', { concurrency: 4 }, () => {
     task.container!.docker!.network = BRIDGE;
     const record = agent.launch(task);
     const last = await terminal(agent, record);
-    assert.equal(last.status.state, KILLED);
+    assert.equal(last.status.state, TaskState.TASK_KILLED);
     assert.equal(last.status.healthy, false);
     assert.match(last.status.message ?? '', /the TCP 127\.0\.0\.1:7001 health check failed 1 consecutive time, last: could not connect: .*Connection refused/);
   });
@@ -181,19 +176,19 @@ describe('health checks and checks', { concurrency: 4 }, () => {
       },
     }));
     // The last change: the slow check times out and the status is empty again.
-    await agent.waitForUpdate(record.executorId, (update) => update.status.reason === CHECK_UPDATED && checkResult(update) === 'empty', 20_000);
+    await agent.waitForUpdate(record.executorId, (update) => update.status.reason === Reason.REASON_TASK_CHECK_STATUS_UPDATED && checkResult(update) === 'empty', 20_000);
     agent.kill(record.executorId, 2000);
     const last = await terminal(agent, record);
 
     for (const update of fresh(record)) {
-      assert.equal(update.status.check_status?.type, 1, `${stateName(update.status.state)} carries a COMMAND check_status`);
+      assert.equal(update.status.check_status?.type, mesos.v1.CheckInfo.Type.COMMAND, `${stateName(update.status.state)} carries a COMMAND check_status`);
       assert.ok(update.status.check_status?.command, `${stateName(update.status.state)} has the command result (maybe empty)`);
     }
     assert.equal(checkResult(fresh(record)[0]!), 'empty', 'TASK_STARTING has the empty status');
-    const changes = fresh(record).filter((update) => update.status.reason === CHECK_UPDATED);
+    const changes = fresh(record).filter((update) => update.status.reason === Reason.REASON_TASK_CHECK_STATUS_UPDATED);
     assert.deepEqual(changes.map(checkResult), ['0', '1', 'empty'], 'a new TASK_RUNNING only when the result changes');
-    assert.ok(changes.every((update) => update.status.state === RUNNING));
-    assert.equal(last.status.state, KILLED);
+    assert.ok(changes.every((update) => update.status.state === TaskState.TASK_RUNNING));
+    assert.equal(last.status.state, TaskState.TASK_KILLED);
     assert.equal(checkResult(last), 'empty', 'the terminal update carries the last check_status');
     assert.equal(Object.hasOwn(last.status, 'healthy') && last.status.healthy != null, false, 'a general check never sets healthy');
   });
@@ -204,7 +199,7 @@ describe('health checks and checks', { concurrency: 4 }, () => {
       health_check: { type: 'COMMAND', command: { value: 'sleep 30' }, delay_seconds: 0, interval_seconds: 10, timeout_seconds: 1, grace_period_seconds: 0, consecutive_failures: 3 },
     }));
     const started = Date.now();
-    const unhealthy = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === HEALTH_UPDATED);
+    const unhealthy = await agent.waitForUpdate(record.executorId, (update) => update.status.reason === Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED);
     assert.ok(Date.now() - started < 10_000);
     assert.equal(unhealthy.status.healthy, false);
     assert.match(unhealthy.status.message ?? '', /The COMMAND 'sleep 30' health check failed \(1 consecutive\): timed out after 1s/);
@@ -225,9 +220,9 @@ describe('health checks and checks', { concurrency: 4 }, () => {
     agent.kill(record.executorId, 1500);
     const last = await terminal(agent, record);
     const order = fresh(record).map((update) => update.status.state);
-    const killing = order.indexOf(KILLING);
+    const killing = order.indexOf(TaskState.TASK_KILLING);
     assert.ok(killing > 0, `TASK_KILLING was sent: ${order.join(', ')}`);
-    assert.deepEqual(order.slice(killing), [KILLING, KILLED], 'nothing but the terminal update after TASK_KILLING');
+    assert.deepEqual(order.slice(killing), [TaskState.TASK_KILLING, TaskState.TASK_KILLED], 'nothing but the terminal update after TASK_KILLING');
     assert.match(last.status.message ?? '', /killed on request with SIGKILL after the 1500ms grace period/);
     assert.equal(Object.hasOwn(last.status, 'healthy') && last.status.healthy != null, false, 'not a health-check kill');
   });
@@ -244,8 +239,8 @@ describe('health checks and checks', { concurrency: 4 }, () => {
       const record = agent.launch(shellTask('true', extra));
       const last = await terminal(agent, record);
       assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_FAILED']);
-      assert.equal(last.status.state, FAILED);
-      assert.equal(last.status.reason, TASK_INVALID);
+      assert.equal(last.status.state, TaskState.TASK_FAILED);
+      assert.equal(last.status.reason, Reason.REASON_TASK_INVALID);
       assert.match(last.status.message ?? '', message);
       assert.equal(await exitCode(record), 0);
       assert.equal(await containerExists(record.containerName), false);

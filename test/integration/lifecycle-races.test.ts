@@ -8,13 +8,17 @@ import { test } from 'node:test';
 import { stateName } from '../../src/executor/task-states.js';
 import { startDockerProxy } from '../helpers/docker-proxy.js';
 import { containerExists, DOCKER_SOCKET, eventually, exitCode, inspectContainer, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const EventType = mesos.v1.executor.Event.Type;
 
 const UNTIL_TERM = "trap 'exit 0' TERM; while true; do sleep 0.05; done";
 
 test('a KILL while a restarted executor adopts its container ends TASK_KILLED', async (t) => {
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 100 });
   const record = agent.launch(shellTask(UNTIL_TERM));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   record.process.kill('SIGKILL');
   await exitCode(record);
 
@@ -66,9 +70,9 @@ test('a KILL right after SUBSCRIBED and LAUNCH neither crashes the executor nor 
     const task = shellTask('sleep 30');
     const record = agent.launch(task);
     await eventually('the subscription', () => record.state === 'running' || undefined);
-    agent.sendEvent(record.executorId, { type: 2, launch: { task } });
+    agent.sendEvent(record.executorId, { type: EventType.LAUNCH, launch: { task } });
     await new Promise((resolve) => setTimeout(resolve, round));
-    agent.sendEvent(record.executorId, { type: 3, kill: { task_id: task.task_id! } });
+    agent.sendEvent(record.executorId, { type: EventType.KILL, kill: { task_id: task.task_id! } });
     const last = await terminal(agent, record);
     assert.equal(stateName(last.status.state), 'TASK_KILLED', `round ${round}: ${last.status.message}`);
     assert.equal(await exitCode(record), 0, `round ${round}`);
@@ -80,7 +84,7 @@ test('a kill in progress survives an executor restart: the task ends TASK_KILLED
   const agent = await startAgent(t, { checkpoint: true, subscriptionBackoffMaxMs: 100 });
   // The task takes its time to stop on SIGTERM, then exits 0.
   const record = agent.launch(shellTask("trap 'sleep 2; exit 0' TERM; while true; do sleep 0.05; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   agent.kill(record.executorId, 20_000);
   await eventually('SIGTERM to be sent', () => sandboxFile(record, 'stderr').includes('Sending SIGTERM') || undefined);
   record.process.kill('SIGKILL');

@@ -2,6 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containerExists, exitCode, sandboxFile, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+const { TASK_KILLING_STATE } = mesos.v1.FrameworkInfo.Capability.Type;
 
 for (const contentType of ['protobuf', 'json'] as const) {
   test(`a task that succeeds (${contentType})`, async (t) => {
@@ -16,7 +21,7 @@ for (const contentType of ['protobuf', 'json'] as const) {
     assert.match(sandboxFile(record, 'stderr'), /^err-42$/m);
     assert.doesNotMatch(sandboxFile(record, 'stderr'), /out-42/);
 
-    const running = record.updates.find((update) => update.status.state === 1)!;
+    const running = record.updates.find((update) => update.status.state === TaskState.TASK_RUNNING)!;
     const inspect = JSON.parse(Buffer.from(running.status.data!).toString('utf8')) as Array<{ Name: string }>;
     assert.equal(inspect[0]!.Name, `/${record.containerName}`);
     assert.ok(agent.calls.every((call) => call.contentType === (contentType === 'json' ? 'application/json' : 'application/x-protobuf')));
@@ -37,9 +42,9 @@ test('a task that fails reports its exit status', async (t) => {
 });
 
 test('a kill stops the container with its stop signal and reports TASK_KILLING then TASK_KILLED', async (t) => {
-  const agent = await startAgent(t, { frameworkCapabilities: [2] });
+  const agent = await startAgent(t, { frameworkCapabilities: [TASK_KILLING_STATE] });
   const record = agent.launch(shellTask("trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   const started = Date.now();
   assert.ok(agent.kill(record.executorId, 10_000));
@@ -55,7 +60,7 @@ test('a kill stops the container with its stop signal and reports TASK_KILLING t
 test('a container that ignores SIGTERM is killed with SIGKILL at the end of the grace period', async (t) => {
   const agent = await startAgent(t);
   const record = agent.launch(shellTask("trap '' TERM; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   const started = Date.now();
   agent.kill(record.executorId, 1000);
@@ -75,7 +80,7 @@ test('a task whose image is missing fails with a clear message', async (t) => {
 
   const last = await terminal(agent, record);
   assert.deepEqual(states(record).filter((state) => state !== 'TASK_STARTING'), ['TASK_FAILED']);
-  assert.equal(last.status.reason, 21, 'REASON_CONTAINER_LAUNCH_FAILED');
+  assert.equal(last.status.reason, Reason.REASON_CONTAINER_LAUNCH_FAILED);
   assert.match(last.status.message ?? '', /Failed to pull image 'mesos-executor-test\/does-not-exist:1'/);
   assert.equal(await exitCode(record), 0);
 });
@@ -83,11 +88,11 @@ test('a task whose image is missing fails with a clear message', async (t) => {
 test('SHUTDOWN stops the task, reports TASK_KILLED and the executor exits', async (t) => {
   const agent = await startAgent(t, { shutdownGracePeriodMs: 4000 });
   const record = agent.launch(shellTask("trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   agent.shutdown(record.executorId);
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, 4);
+  assert.equal(last.status.state, TaskState.TASK_KILLED);
   assert.equal(await exitCode(record), 0);
   assert.equal(sandboxFile(record, 'stdout'), 'bye\n');
   assert.equal(await containerExists(record.containerName), false);
@@ -96,22 +101,22 @@ test('SHUTDOWN stops the task, reports TASK_KILLED and the executor exits', asyn
 test('SIGTERM to the executor stops and removes its container before it exits', async (t) => {
   const agent = await startAgent(t);
   const record = agent.launch(shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   record.process.kill('SIGTERM');
   await exitCode(record, 30_000);
   assert.equal(await containerExists(record.containerName), false);
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, 4, 'the kill is still reported while the agent is there');
+  assert.equal(last.status.state, TaskState.TASK_KILLED, 'the kill is still reported while the agent is there');
 });
 
 test('max_completion_time fails the task with REASON_MAX_COMPLETION_TIME_REACHED', async (t) => {
-  const agent = await startAgent(t, { frameworkCapabilities: [2] });
+  const agent = await startAgent(t, { frameworkCapabilities: [TASK_KILLING_STATE] });
   const record = agent.launch(shellTask('sleep 1000', { max_completion_time: { nanoseconds: 1_500_000_000 } }));
 
   const last = await terminal(agent, record);
   assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED'], 'no TASK_KILLING for a deadline');
-  assert.equal(last.status.reason, 33);
+  assert.equal(last.status.reason, Reason.REASON_MAX_COMPLETION_TIME_REACHED);
   assert.equal(await exitCode(record), 0);
   assert.equal(await containerExists(record.containerName), false);
 });
@@ -124,7 +129,7 @@ test('an OOM kill is reported as TASK_FAILED with REASON_CONTAINER_LIMITATION_ME
 
   const last = await terminal(agent, record);
   assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
-  assert.equal(last.status.reason, 8);
+  assert.equal(last.status.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY);
   assert.match(last.status.message ?? '', /memory limit of 32 MB/);
   assert.equal(await exitCode(record), 0);
 });
@@ -133,19 +138,19 @@ test('exit status 137 without an OOM kill is not reported as a memory limitation
   const agent = await startAgent(t);
   const record = agent.launch(shellTask("sh -c 'kill -9 $$'; exit $?"));
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, 3);
+  assert.equal(last.status.state, TaskState.TASK_FAILED);
   assert.equal(last.status.reason ?? 0, 0);
   assert.match(last.status.message ?? '', /status 137 \(SIGKILL\)/);
 });
 
 test('a second KILL with a shorter grace period shortens the kill', async (t) => {
-  const agent = await startAgent(t, { frameworkCapabilities: [2] });
+  const agent = await startAgent(t, { frameworkCapabilities: [TASK_KILLING_STATE] });
   const record = agent.launch(shellTask("trap '' TERM; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   const started = Date.now();
   agent.kill(record.executorId, 60_000);
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 8);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_KILLING);
   agent.kill(record.executorId, 500);
   const last = await terminal(agent, record);
   const elapsed = Date.now() - started;
@@ -160,7 +165,7 @@ test('a BRIDGE task reports its container IP in TASK_RUNNING', async (t) => {
   const task = shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done");
   task.container!.docker!.network = 2;
   const record = agent.launch(task);
-  const running = await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  const running = await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   const addresses = running.status.container_status?.network_infos?.[0]?.ip_addresses ?? [];
   assert.equal(addresses.length, 1);
@@ -175,7 +180,7 @@ test('a BRIDGE task reports its container IP in TASK_RUNNING', async (t) => {
 test('a host-network task carries no IP of its own (the agent adds its own)', async (t) => {
   const agent = await startAgent(t);
   const record = agent.launch(shellTask('true'));
-  const running = await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  const running = await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   assert.equal(running.status.container_status?.network_infos?.length ?? 0, 0);
   await terminal(agent, record);
 });
@@ -188,20 +193,20 @@ test('an invalid TaskInfo fails with the reason, and nothing is created', async 
   const last = await terminal(agent, record);
   assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_FAILED']);
   assert.match(last.status.message ?? '', /'--privileged' is not a valid image reference/);
-  assert.equal(last.status.reason, 14);
+  assert.equal(last.status.reason, Reason.REASON_TASK_INVALID);
   assert.equal(await containerExists(record.containerName), false);
 });
 
 test('a container stopped by hand from outside the executor is reported as such', async (t) => {
   const agent = await startAgent(t);
   const record = agent.launch(shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   // `docker stop` is not a verb of the executor's: a raw call.
   const stopped = await withDocker((docker) => docker.call('POST', `/containers/${record.containerName}/stop?t=5`));
   assert.equal(stopped.status, 204, 'stopped by hand');
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, 3, 'not TASK_FINISHED, although it exited 0');
+  assert.equal(last.status.state, TaskState.TASK_FAILED, 'not TASK_FINISHED, although it exited 0');
   assert.match(last.status.message ?? '', /stopped from outside the executor with SIGTERM/);
   assert.equal(await exitCode(record), 0);
 });

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stateName } from '../../src/executor/task-states.js';
 import { exitCode, sandboxFile, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
-const FAILED = 3;
-const REASON_TASK_INVALID = 14;
-const REASON_CONTAINER_LAUNCH_FAILED = 21;
-const HOST = 1;
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+const { HOST } = mesos.v1.ContainerInfo.DockerInfo.Network;
 
 // Docker's record of containers created under this name since `since` (Unix seconds): proof
 // that none was, even if one had been removed again at once.
@@ -38,7 +38,7 @@ describe('operator policy', { concurrency: 3 }, () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['privileged', { privileged: true }, 'Refused by operator policy --allow_privileged=false: the task asks for a privileged container'],
       ['pid=host', { parameters: params('pid=host') }, "Refused by operator policy --allow_privileged=false: the task asks for the host's PID namespace (pid=host)"],
-      ['host path', { volumes: [{ host_path: '/etc', container_path: '/host-etc', mode: 2 }] },
+      ['host path', { volumes: [{ host_path: '/etc', container_path: '/host-etc', mode: mesos.v1.Volume.Mode.RO }] },
         "Refused by operator policy --allowed_host_paths=/srv/data: volume host path '/etc' is outside the allowed prefixes"],
       ['prefix text is not a prefix', { parameters: params('volume=/srv/database:/db') },
         "Refused by operator policy --allowed_host_paths=/srv/data: volume host path '/srv/database' is outside the allowed prefixes"],
@@ -56,8 +56,8 @@ describe('operator policy', { concurrency: 3 }, () => {
       const record = agent.launch(task);
       const last = await terminal(agent, record);
       assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_FAILED'], name);
-      assert.equal(last.status.state, FAILED, name);
-      assert.equal(last.status.reason, REASON_TASK_INVALID, name);
+      assert.equal(last.status.state, TaskState.TASK_FAILED, name);
+      assert.equal(last.status.reason, Reason.REASON_TASK_INVALID, name);
       assert.equal(last.status.message, message, name);
       assert.equal(await exitCode(record), 0, name);
       assert.equal(await createEvents(record.containerName, since), 0, `${name}: no container was created`);
@@ -69,7 +69,7 @@ describe('operator policy', { concurrency: 3 }, () => {
     const agent = await startAgent(t, { executorFlags: HARDENED });
     const task = shellTask('echo "A=$A"');
     task.container!.docker!.parameters = params('env=A=1', 'cap-add=net_bind_service') as never;
-    task.container!.volumes = [{ host_path: 'cache', container_path: '/cache', mode: 1 }] as never;
+    task.container!.volumes = [{ host_path: 'cache', container_path: '/cache', mode: mesos.v1.Volume.Mode.RW }] as never;
     const record = agent.launch(task);
     const last = await terminal(agent, record);
     assert.equal(stateName(last.status.state), 'TASK_FINISHED', last.status.message ?? '');
@@ -85,7 +85,7 @@ describe('operator policy', { concurrency: 3 }, () => {
     task.container!.docker!.privileged = true;
     const record = agent.launch(task);
     const last = await terminal(agent, record);
-    assert.equal(last.status.reason, REASON_TASK_INVALID);
+    assert.equal(last.status.reason, Reason.REASON_TASK_INVALID);
     assert.equal(last.status.message, 'Refused by operator policy --allow_privileged=false: the task asks for a privileged container');
   });
 
@@ -98,8 +98,8 @@ describe('operator policy', { concurrency: 3 }, () => {
     const record = agent.launch(task);
     const last = await terminal(agent, record);
     // This Docker host refuses privileged containers when they start: the create went through.
-    assert.equal(last.status.state, FAILED);
-    assert.equal(last.status.reason, REASON_CONTAINER_LAUNCH_FAILED, last.status.message ?? '');
+    assert.equal(last.status.state, TaskState.TASK_FAILED);
+    assert.equal(last.status.reason, Reason.REASON_CONTAINER_LAUNCH_FAILED, last.status.message ?? '');
     assert.match(last.status.message ?? '', /^Failed to start container /);
     assert.doesNotMatch(last.status.message ?? '', /operator policy/);
     assert.equal(await createEvents(record.containerName, since), 1, 'the container was created');

@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { containerExists, eventually, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 
 // A directory on a tmpfs of `size`, unmounted after the test.
 function tinyDisk(t: TestContext, size: string): string {
@@ -27,13 +31,13 @@ test('stdout on a full disk: the loss is reported once, kill still ends the task
   const disk = tinyDisk(t, '256k');
   const agent = await startAgent(t, { executorOutput: { stdout: join(disk, 'stdout') } });
   const record = agent.launch(shellTask(FLOOD));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1, 60_000);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING, 60_000);
   const lost = await eventually('the loss diagnostic', () => sandboxFile(record, 'stderr').match(/Lost \d+ bytes of the container's stdout: ENOSPC \(no space left on device\); further losses are counted/g) ?? undefined);
   assert.equal(lost.length, 1);
 
   agent.kill(record.executorId);
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, 4, 'TASK_KILLED');
+  assert.equal(last.status.state, TaskState.TASK_KILLED);
   assert.equal(await exitCode(record), 0);
   assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
   assert.equal(await containerExists(record.containerName), false);
@@ -48,10 +52,10 @@ test('stdout and stderr pipes whose reader is gone: kill still ends the task and
   const record = agent.launch(shellTask(`${FLOOD} & while :; do echo "and on stderr" >&2; done`));
   record.process.stdout!.destroy();
   record.process.stderr!.destroy();
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1, 60_000);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING, 60_000);
   agent.kill(record.executorId);
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, 4, 'TASK_KILLED');
+  assert.equal(last.status.state, TaskState.TASK_KILLED);
   assert.equal(await exitCode(record), 0);
   assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
   assert.equal(await containerExists(record.containerName), false);
@@ -64,7 +68,7 @@ test('a stdout pipe that is never read does not hold the exit nor turn its code 
   const record = agent.launch(shellTask(FLOOD));
   // Never read: the pipe and everything behind it fill up.
   record.process.stdout!.pause();
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1, 60_000);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING, 60_000);
   await agent.stop();
   assert.equal(await exitCode(record, 60_000), 1);
   assert.equal(await containerExists(record.containerName), false);
@@ -84,7 +88,7 @@ async function fullSandbox(t: TestContext, extra: Record<string, unknown>) {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', sandbox]);
   t.after(() => execFileSync('umount', ['-l', sandbox]));
   const record = agent.launch(task, { containerId });
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1, 60_000);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING, 60_000);
   await eventually('the container to fill the sandbox', () => (statfsSync(sandbox).bavail === 0 ? true : undefined));
   return { agent, record };
 }
@@ -93,7 +97,7 @@ test('a sandbox filled by its container: KILL still ends the task, one terminal 
   const { agent, record } = await fullSandbox(t, {});
   agent.kill(record.executorId, 1000);
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, 4, `TASK_KILLED: ${last.status.message}`);
+  assert.equal(last.status.state, TaskState.TASK_KILLED, `TASK_KILLED: ${last.status.message}`);
   assert.equal(await exitCode(record), 0);
   assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
   assert.equal(await containerExists(record.containerName), false);
@@ -102,9 +106,9 @@ test('a sandbox filled by its container: KILL still ends the task, one terminal 
 test('a sandbox filled by its container: max_completion_time still ends the task', { timeout: 120_000 }, async (t) => {
   const { agent, record } = await fullSandbox(t, { max_completion_time: { nanoseconds: 4e9 } });
   const last = await terminal(agent, record);
-  assert.equal(last.status.state, 3, 'TASK_FAILED');
-  assert.equal(last.status.reason, 33, `REASON_MAX_COMPLETION_TIME_REACHED: ${last.status.message}`);
+  assert.equal(last.status.state, TaskState.TASK_FAILED);
+  assert.equal(last.status.reason, Reason.REASON_MAX_COMPLETION_TIME_REACHED, `REASON_MAX_COMPLETION_TIME_REACHED: ${last.status.message}`);
   assert.equal(await exitCode(record), 0);
-  assert.equal(record.updates.filter((update) => !update.duplicate && update.status.state === 3).length, 1, 'one terminal update');
+  assert.equal(record.updates.filter((update) => !update.duplicate && update.status.state === TaskState.TASK_FAILED).length, 1, 'one terminal update');
   assert.equal(await containerExists(record.containerName), false);
 });

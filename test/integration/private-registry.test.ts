@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { allCommandLines, exitCode, removeImage, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 
 const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
 const PASSWORD = 'testpassword';
@@ -32,9 +36,9 @@ test('credentials seeded in the sandbox pull a private image; the password is in
 
   const last = await terminal(agent, record, 120_000);
   clearInterval(scanner);
-  assert.equal(last.status.state, 2, last.status.message ?? '');
+  assert.equal(last.status.state, TaskState.TASK_FINISHED, last.status.message ?? '');
   assert.equal(sandboxFile(record, 'stdout'), 'pulled and ran\n');
-  const starting = record.updates.filter((update) => update.status.state === 0).map((update) => update.status.message ?? '');
+  const starting = record.updates.filter((update) => update.status.state === TaskState.TASK_STARTING).map((update) => update.status.message ?? '');
   assert.ok(starting.some((message) => message.includes(`Pulling image '${IMAGE}'`)), 'pull progress reported in TASK_STARTING');
   assert.equal(await exitCode(record), 0);
 
@@ -51,7 +55,7 @@ test('--docker_config given as a path supplies the credentials', async (t) => {
   const agent = await startAgent(t, { executorFlags: [`--docker_config=file://${path}`] });
   const record = agent.launch(privateTask('true'));
   const last = await terminal(agent, record, 120_000);
-  assert.equal(last.status.state, 2, last.status.message ?? '');
+  assert.equal(last.status.state, TaskState.TASK_FINISHED, last.status.message ?? '');
 });
 
 test('without credentials the pull fails with an authentication reason naming the image', async (t) => {
@@ -59,8 +63,8 @@ test('without credentials the pull fails with an authentication reason naming th
   const agent = await startAgent(t);
   const record = agent.launch(privateTask('true'));
   const last = await terminal(agent, record, 120_000);
-  assert.equal(last.status.state, 3);
-  assert.equal(last.status.reason, 21, 'REASON_CONTAINER_LAUNCH_FAILED');
+  assert.equal(last.status.state, TaskState.TASK_FAILED);
+  assert.equal(last.status.reason, Reason.REASON_CONTAINER_LAUNCH_FAILED);
   assert.match(last.status.message ?? '', /127\.0\.0\.1:5000\/private\/busybox:e2e/);
   assert.match(last.status.message ?? '', /requires credentials/);
   assert.equal(await exitCode(record), 0);
@@ -86,7 +90,7 @@ test('force_pull_image pulls again an image that is present', async (t) => {
   again.container!.docker!.force_pull_image = true;
   const record = agent.launch(again, { sandboxFiles: { '.docker/config.json': CONFIG } });
   const last = await terminal(agent, record, 120_000);
-  assert.equal(last.status.state, 2);
+  assert.equal(last.status.state, TaskState.TASK_FINISHED);
   assert.match(sandboxFile(record, 'stderr'), /Pulled image '127\.0\.0\.1:5000\/private\/busybox:e2e'/);
 
   const plain = agent.launch(privateTask('true'), { sandboxFiles: { '.docker/config.json': CONFIG } });

@@ -5,6 +5,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { allCommandLines, exitCode, removeImage, sandboxFile, shellTask, startAgent, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
 
 const SECRET = 'sekrit-value-8c1f';
 const PASSWORD = 'testpassword';
@@ -34,7 +37,7 @@ test('no secret in any argv, log line, status update or sandbox file', async (t)
   task.container!.docker!.image = IMAGE;
   task.command = { ...task.command!, environment: {
     variables: [
-      { name: 'MY_SECRET', type: 2, secret: { type: 2, value: { data: Buffer.from(SECRET) } } },
+      { name: 'MY_SECRET', type: mesos.v1.Environment.Variable.Type.SECRET, secret: { type: mesos.v1.Secret.Type.VALUE, value: { data: Buffer.from(SECRET) } } },
       { name: 'EXPECTED_SECRET_PREFIX', value: 'sekrit-value' },
       { name: 'PLAIN', value: 'visible' },
     ],
@@ -48,7 +51,7 @@ test('no secret in any argv, log line, status update or sandbox file', async (t)
   });
   const last = await terminal(agent, record, 120_000);
   clearInterval(scanner);
-  assert.equal(last.status.state, 2, last.status.message ?? '');
+  assert.equal(last.status.state, TaskState.TASK_FINISHED, last.status.message ?? '');
   assert.equal(await exitCode(record), 0);
   assert.equal(sandboxFile(record, 'stdout'), 'secret-ok\nplain=visible\n', 'the container got the secret');
 

@@ -4,6 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containerExists, exitCode, sandboxFile, shellTask, startAgent, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
 
 const ACK_TIMEOUT_MS = 3000;
 
@@ -12,7 +15,7 @@ test('without an acknowledgement of the terminal update the executor exits after
   const record = agent.launch(shellTask('echo short-lived'));
   const last = await terminal(agent, record);
   const sent = Date.now();
-  assert.equal(last.status.state, 2);
+  assert.equal(last.status.state, TaskState.TASK_FINISHED);
 
   const code = await exitCode(record, 30_000);
   const waited = Date.now() - sent;

@@ -5,7 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import type { ExecutorRecord } from '../../src/agent/local-agent.js';
+import { isTerminalState } from '../../src/executor/task-states.js';
 import { containerExists, eventually, exitCode, sandboxFile, shellTask, sleep, startAgent, terminal } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
 
 const SETUP = resolve(import.meta.dirname, '../../scripts/setup-docker.sh');
 
@@ -30,11 +34,11 @@ async function restartDockerd(downMs: number, flags = ''): Promise<void> {
 test('the daemon restarting under a running task is reported truthfully and nothing is left behind', { timeout: 180_000 }, async (t) => {
   const agent = await startAgent(t, { checkpoint: true });
   const record = agent.launch(shellTask("trap 'echo stopped by TERM; exit 0' TERM; echo up; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
 
   await restartDockerd(2000);
   const last = await terminal(agent, record, 120_000);
-  assert.equal(last.status.state, 3, last.status.message ?? '');
+  assert.equal(last.status.state, TaskState.TASK_FAILED, last.status.message ?? '');
   assert.match(last.status.message ?? '', /stopped (while the Docker daemon restarted|from outside the executor with SIGTERM)/);
   assert.equal(await exitCode(record, 60_000), 0);
   assert.equal(await containerExists(record.containerName), false);
@@ -52,16 +56,16 @@ test('with live-restore the task survives a daemon restart and its output resume
   t.after(() => restartDockerd(0));
   const agent = await startAgent(t, { checkpoint: true });
   const record = agent.launch(shellTask(COUNTER));
-  await agent.waitForUpdate(record.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   await eventually('output before the restart', () => stdoutLines(record) >= 10 || undefined);
 
   await restartDockerd(2000, '--live-restore');
   const resumeTo = Math.max(stdoutLines(record) + 10, 41);
   await eventually('the output to resume after the restart', () => stdoutLines(record) >= resumeTo || undefined, 30_000);
-  assert.equal(record.updates.some((update) => [2, 3, 4].includes(update.status.state ?? -1)), false, 'still running');
+  assert.equal(record.updates.some((update) => isTerminalState(update.status.state)), false, 'still running');
   agent.kill(record.executorId, 5000);
   const last = await terminal(agent, record, 60_000);
-  assert.equal(last.status.state, 4, last.status.message ?? '');
+  assert.equal(last.status.state, TaskState.TASK_KILLED, last.status.message ?? '');
   assert.equal(await exitCode(record, 60_000), 0);
   assert.equal(await containerExists(record.containerName), false);
 

@@ -7,6 +7,9 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { ownerLabels, thisHost } from '../../src/docker/container-owner.js';
 import { containerExists, createBody, DOCKER_SOCKET, eventually, exitCode, shellTask, startAgent, stateDirectoryOf, withDocker } from '../helpers/harness.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
 
 const AGENT = resolve(import.meta.dirname, '../../dist/agent.js');
 const WINDOW_MS = 2000;
@@ -63,7 +66,7 @@ test('the sweep command removes containers of dead executors and keeps the rest'
 test('a SIGKILLed executor leaves its container, and the next executor to start after the adoption window removes it', { timeout: 120_000 }, async (t) => {
   const agent = await startAgent(t);
   const victim = agent.launch(shellTask("trap 'exit 0' TERM; while true; do sleep 0.1; done"));
-  await agent.waitForUpdate(victim.executorId, (update) => update.status.state === 1);
+  await agent.waitForUpdate(victim.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
   victim.process.kill('SIGKILL');
   await exitCode(victim);
   assert.equal(await containerExists(victim.containerName), true, 'the container outlived its executor');

@@ -7,9 +7,11 @@ import { AgentConnection, type Event, type SubscriptionEnd } from '../../src/exe
 import { configureLog } from '../../src/log.js';
 import { encodeEvent, type ContentType } from '../../src/protocol/codec.js';
 import { encodeRecord } from '../../src/protocol/recordio.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
+const EventType = mesos.v1.executor.Event.Type;
 const PROTOBUF: ContentType = 'application/x-protobuf';
-const SUBSCRIBE = { executor_id: { value: 'e' }, framework_id: { value: 'f' }, type: 1, subscribe: {} };
+const SUBSCRIBE = { executor_id: { value: 'e' }, framework_id: { value: 'f' }, type: mesos.v1.executor.Call.Type.SUBSCRIBE, subscribe: {} };
 
 const logged: string[] = [];
 configureLog({ sink: (line) => logged.push(line) });
@@ -65,27 +67,27 @@ async function waitFor(condition: () => boolean, what: string): Promise<void> {
 
 test('an event handler that throws is logged with the event type; later events are still delivered', async (t) => {
   logged.length = 0;
-  const connection = await agentWriting(t, [record({ type: 9 }), record({ type: 7 })]);
+  const connection = await agentWriting(t, [record({ type: EventType.HEARTBEAT }), record({ type: EventType.SHUTDOWN })]);
   const seen: number[] = [];
   const subscription = connection.subscribe(SUBSCRIBE, {
     onOpen: () => undefined,
     onEvent: (event: Event) => {
       seen.push(event.type);
-      if (event.type === 9) throw new TypeError('a bug in a handler');
+      if (event.type === EventType.HEARTBEAT) throw new TypeError('a bug in a handler');
     },
   });
   t.after(() => subscription.close());
   await waitFor(() => seen.length === 2, 'both events');
-  assert.deepEqual(seen, [9, 7]);
+  assert.deepEqual(seen, [EventType.HEARTBEAT, EventType.SHUTDOWN]);
   assert.ok(logged.some((line) => /Failed to handle a HEARTBEAT event: TypeError: a bug in a handler/.test(line)), logged.join(''));
 });
 
 test('events complete before garbage in the same chunk are delivered, then the stream ends as corrupt', async (t) => {
-  const connection = await agentWriting(t, [Buffer.concat([record({ type: 9 }), record({ type: 7 }), Buffer.from('not a header\n'), record({ type: 9 })])]);
+  const connection = await agentWriting(t, [Buffer.concat([record({ type: EventType.HEARTBEAT }), record({ type: EventType.SHUTDOWN }), Buffer.from('not a header\n'), record({ type: EventType.HEARTBEAT })])]);
   const seen: number[] = [];
   const subscription = connection.subscribe(SUBSCRIBE, { onOpen: () => undefined, onEvent: (event) => seen.push(event.type) });
   const end: SubscriptionEnd = await within(subscription.done, 5000, 'the end of the corrupt stream');
-  assert.deepEqual(seen, [9, 7]);
+  assert.deepEqual(seen, [EventType.HEARTBEAT, EventType.SHUTDOWN]);
   assert.equal(end.kind, 'closed');
   assert.match(end.message, /^Event stream is corrupt: Invalid RecordIO header of 12 bytes: expected a decimal record length$/);
 });
@@ -100,12 +102,12 @@ test('a header claiming 10^18 bytes ends the subscription at once, though the ag
 
 test('an undecodable record is skipped with one clear log line, and the stream goes on', async (t) => {
   logged.length = 0;
-  const connection = await agentWriting(t, [encodeRecord(Buffer.from([0xff, 0xff, 0xff])), record({ type: 7 })]);
+  const connection = await agentWriting(t, [encodeRecord(Buffer.from([0xff, 0xff, 0xff])), record({ type: EventType.SHUTDOWN })]);
   const seen: number[] = [];
   const subscription = connection.subscribe(SUBSCRIBE, { onOpen: () => undefined, onEvent: (event) => seen.push(event.type) });
   t.after(() => subscription.close());
   await waitFor(() => seen.length === 1, 'the event after the bad record');
-  assert.deepEqual(seen, [7]);
+  assert.deepEqual(seen, [EventType.SHUTDOWN]);
   const lines = logged.filter((line) => line.includes('de-serialize'));
   assert.equal(lines.length, 1);
   assert.match(lines[0]!, /E executor: Failed to de-serialize event: index out of range.* \(a record of 3 bytes; the event is skipped\)\n$/);

@@ -182,10 +182,10 @@ test('a check_status must be valid', () => {
 });
 
 test('the checks apply in the agent order: uuid before executor id, source and state', () => {
-  const call = updateCall({ uuid: withVersion(0), executor_id: { value: 'x' }, source: 0, state: mesos.v1.TaskState.TASK_STAGING });
+  const call = updateCall({ uuid: withVersion(0), executor_id: { value: 'x' }, source: mesos.v1.TaskStatus.Source.SOURCE_MASTER, state: mesos.v1.TaskState.TASK_STAGING });
   assert.equal(validateExecutorCall(call), 'Not a valid UUID');
-  const noUuid = updateCall({ uuid: withVersion(4), executor_id: { value: 'x' }, source: 0, state: mesos.v1.TaskState.TASK_STAGING });
+  const noUuid = updateCall({ uuid: withVersion(4), executor_id: { value: 'x' }, source: mesos.v1.TaskStatus.Source.SOURCE_MASTER, state: mesos.v1.TaskState.TASK_STAGING });
   assert.match(validateExecutorCall(noUuid)!, /^ExecutorID in Call/);
-  const badSource = updateCall({ source: 0, state: mesos.v1.TaskState.TASK_STAGING });
+  const badSource = updateCall({ source: mesos.v1.TaskStatus.Source.SOURCE_MASTER, state: mesos.v1.TaskState.TASK_STAGING });
   assert.match(validateExecutorCall(badSource)!, /invalid source/);
 });

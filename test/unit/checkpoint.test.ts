@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkpointPath, CheckpointError, readCheckpoint, writeCheckpoint, type Checkpoint } from '../../src/executor/checkpoint.js';
 import { newTaskStatus } from '../../src/executor/task-status.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
 function sample(): Checkpoint {
   return {
@@ -19,13 +20,13 @@ function sample(): Checkpoint {
       agent_id: { value: 'a1' },
       command: {
         value: 'true',
-        environment: { variables: [{ name: 'TOKEN', type: 2, secret: { type: 2, value: { data: Buffer.from('top-secret-value') } } }, { name: 'PLAIN', value: 'p' }] },
+        environment: { variables: [{ name: 'TOKEN', type: mesos.v1.Environment.Variable.Type.SECRET, secret: { type: mesos.v1.Secret.Type.VALUE, value: { data: Buffer.from('top-secret-value') } } }, { name: 'PLAIN', value: 'p' }] },
       },
-      container: { type: 1, docker: { image: 'busybox' } },
+      container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: 'busybox' } },
     },
     unacknowledged: [
-      { status: newTaskStatus('t1', 'e1', { state: 0 }) },
-      { status: newTaskStatus('t1', 'e1', { state: 1, message: 'running' }) },
+      { status: newTaskStatus('t1', 'e1', { state: mesos.v1.TaskState.TASK_STARTING }) },
+      { status: newTaskStatus('t1', 'e1', { state: mesos.v1.TaskState.TASK_RUNNING, message: 'running' }) },
     ],
     acknowledgedTasks: ['t0'],
     terminalReported: false,
@@ -66,20 +67,20 @@ test('no checkpoint reads as undefined; a corrupt one is a clear error', () => {
 
 test('no Secret value from anywhere in the TaskInfo reaches the checkpoint file', () => {
   const directory = mkdtempSync(join(tmpdir(), 'checkpoint-'));
-  const secret = (text: string) => ({ type: 2, value: { data: Buffer.from(text) } });
-  const env = (text: string) => ({ variables: [{ name: 'S', type: 2, secret: secret(text) }] });
+  const secret = (text: string) => ({ type: mesos.v1.Secret.Type.VALUE, value: { data: Buffer.from(text) } });
+  const env = (text: string) => ({ variables: [{ name: 'S', type: mesos.v1.Environment.Variable.Type.SECRET, secret: secret(text) }] });
   const task = {
     ...sample().task,
     data: Buffer.from('framework-data-secret'),
     command: { value: 'true', environment: env('command-env-secret') },
-    health_check: { type: 1, command: { value: 'true', environment: env('health-env-secret') } },
-    check: { type: 1, command: { command: { value: 'true', environment: env('check-env-secret') } } },
+    health_check: { type: mesos.v1.HealthCheck.Type.COMMAND, command: { value: 'true', environment: env('health-env-secret') } },
+    check: { type: mesos.v1.CheckInfo.Type.COMMAND, command: { command: { value: 'true', environment: env('check-env-secret') } } },
     container: {
-      type: 1,
+      type: mesos.v1.ContainerInfo.Type.DOCKER,
       docker: { image: 'busybox' },
       volumes: [
-        { container_path: '/s', mode: 2, source: { type: 4, secret: secret('volume-secret') } },
-        { container_path: '/c', mode: 2, source: { type: 6, csi_volume: { plugin_name: 'p', static_provisioning: { volume_id: 'v', volume_capability: { mount: {}, access_mode: { mode: 1 } }, node_stage_secrets: { k: secret('csi-stage-secret') }, node_publish_secrets: { k: secret('csi-publish-secret') } } } } },
+        { container_path: '/s', mode: mesos.v1.Volume.Mode.RO, source: { type: mesos.v1.Volume.Source.Type.SECRET, secret: secret('volume-secret') } },
+        { container_path: '/c', mode: mesos.v1.Volume.Mode.RO, source: { type: mesos.v1.Volume.Source.Type.CSI_VOLUME, csi_volume: { plugin_name: 'p', static_provisioning: { volume_id: 'v', volume_capability: { mount: {}, access_mode: { mode: mesos.v1.Volume.Source.CSIVolume.VolumeCapability.AccessMode.Mode.SINGLE_NODE_WRITER } }, node_stage_secrets: { k: secret('csi-stage-secret') }, node_publish_secrets: { k: secret('csi-publish-secret') } } } } },
       ],
     },
   };

@@ -243,7 +243,7 @@ test('64-bit integers decode as plain numbers', () => {
 test('unset fields read as proto2 defaults; presence is an own property', () => {
   const launch: Event.$Properties = {
     type: Event.Type.LAUNCH,
-    launch: { task: { name: 't', task_id: { value: 't' }, agent_id: { value: 'a' }, command: { value: 'ls' }, container: { type: 1, docker: { image: 'i' } } } },
+    launch: { task: { name: 't', task_id: { value: 't' }, agent_id: { value: 'a' }, command: { value: 'ls' }, container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: 'i' } } } },
   };
   for (const contentType of CONTENT_TYPES) {
     const decoded = decodeEvent(encodeEvent(launch, contentType), contentType).launch!.task;

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContainerDnsError, defaultDns, parseContainerDns } from '../../src/docker/container-dns.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
-const HOST = 1;
-const BRIDGE = 2;
-const NONE = 3;
-const USER = 4;
+const { HOST, BRIDGE, NONE, USER } = mesos.v1.ContainerInfo.DockerInfo.Network;
 
 const FLAG = {
   docker: [

@@ -571,10 +571,10 @@ test('codec: unknown enum values read as Mesos reads them, and never as a crash'
   // protobuf, like protoc's proto2 code, keeps an unknown number out of the field: the event reads
   // as UNKNOWN, which the executor ignores.
   const unknownType = decodeEvent(Buffer.from([0x08, 0x63]), PROTOBUF_TYPE);
-  assert.equal(unknownType.type, 0);
+  assert.equal(unknownType.type, mesos.v1.executor.Event.Type.UNKNOWN);
   assert.equal(Object.hasOwn(unknownType, 'type'), false);
   // JSON drops an unknown name on the optional type too, and refuses a number.
-  assert.equal(decodeEvent(Buffer.from('{"type":"FUTURE_EVENT"}'), JSON_TYPE).type, 0);
+  assert.equal(decodeEvent(Buffer.from('{"type":"FUTURE_EVENT"}'), JSON_TYPE).type, mesos.v1.executor.Event.Type.UNKNOWN);
   assert.throws(() => decodeEvent(Buffer.from('{"type":9}'), JSON_TYPE), (error) => error instanceof CodecError && /^Failed to de-serialize event: type: expected an enum name/.test(error.message));
   // A required enum with an unknown value is a missing field, named.
   assert.throws(

@@ -9,6 +9,9 @@ import {
 } from '../../src/protocol/mesos-json.js';
 import { mesos } from '../../src/protocol/codec.js';
 
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+
 const UUID_HEX = '3f2b8c1e7d4a4f6b9c2d1a2b3c4d5e6f';
 const UUID_BASE64 = 'PyuMHn1KT2ucLRorPE1ebw==';
 
@@ -70,9 +73,9 @@ test('fromMesosJson reads enums by name and rejects numbers, naming the path', (
   const status = fromMesosJson('mesos.v1.TaskStatus', {
     task_id: { value: 't' }, state: 'TASK_KILLING', source: 'SOURCE_EXECUTOR', reason: 'REASON_AGENT_DRAINING',
   });
-  assert.equal(status.state, 8);
-  assert.equal(status.source, 2);
-  assert.equal(status.reason, 34);
+  assert.equal(status.state, TaskState.TASK_KILLING);
+  assert.equal(status.source, mesos.v1.TaskStatus.Source.SOURCE_EXECUTOR);
+  assert.equal(status.reason, Reason.REASON_AGENT_DRAINING);
   assert.throws(
     () => fromMesosJson('mesos.v1.executor.Call', { update: { status: { task_id: { value: 't' }, state: 1 } } }),
     codecError(/^update\.status\.state: expected an enum name of mesos\.v1\.TaskState \(a string\), got 1$/),
@@ -85,10 +88,10 @@ test('fromMesosJson drops an unknown name on an optional enum, as Mesos does', (
   });
   assert.equal(Object.hasOwn(status, 'source'), false);
   assert.equal(Object.hasOwn(status, 'reason'), false);
-  assert.equal(status.state, 1);
+  assert.equal(status.state, TaskState.TASK_RUNNING);
 
   const linux = fromMesosJson('mesos.v1.CapabilityInfo', { capabilities: ['CHOWN', 'NEW_CAPABILITY', 'CHECKPOINT_RESTORE'] });
-  assert.deepEqual(linux.capabilities, [1000, 1040]);
+  assert.deepEqual(linux.capabilities, [mesos.v1.CapabilityInfo.Capability.CHOWN, mesos.v1.CapabilityInfo.Capability.CHECKPOINT_RESTORE]);
 });
 
 test('fromMesosJson rejects an unknown name on a required enum', () => {

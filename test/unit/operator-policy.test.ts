@@ -27,7 +27,7 @@ function task(docker: Partial<Docker> = {}, volumes: mesos.v1.IVolume[] = []): m
     task_id: { value: 't1' },
     agent_id: { value: 'a1' },
     command: { shell: true, value: 'true' },
-    container: { type: 1, docker: { image: 'busybox:latest', ...docker }, volumes },
+    container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: 'busybox:latest', ...docker }, volumes },
   };
 }
 
@@ -36,7 +36,7 @@ function params(...pairs: string[]): Partial<Docker> {
 }
 
 function hostVolume(hostPath: string, containerPath = '/data'): mesos.v1.IVolume {
-  return { host_path: hostPath, container_path: containerPath, mode: 1 };
+  return { host_path: hostPath, container_path: containerPath, mode: mesos.v1.Volume.Mode.RW };
 }
 
 function check(t: mesos.v1.ITaskInfo, p: ContainerPolicy, resolve?: (path: string) => string | undefined): string | undefined {
@@ -92,7 +92,7 @@ test('--allow_privileged=false refuses every way to leave the container isolatio
     ['systempaths=unconfined', params('security-opt=systempaths=unconfined'), /unmasks \/proc and \/sys/],
     ['no-new-privileges', params('security-opt=no-new-privileges'), undefined],
     ['apparmor profile', params('security-opt=apparmor=docker-default'), undefined],
-    ['host network is an ordinary Mesos mode', { network: 1 }, undefined],
+    ['host network is an ordinary Mesos mode', { network: mesos.v1.ContainerInfo.DockerInfo.Network.HOST }, undefined],
   ];
   for (const [name, docker, expected] of cases) {
     const refusal = check(task(docker), strict);

@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialState, step, type TaskEffect, type TaskEvent, type TaskMachineState, type TaskSettings } from '../../src/executor/task-machine.js';
-import { Reason, TaskState } from '../../src/executor/task-states.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 const SETTINGS: TaskSettings = { taskKillingCapable: true, maxCompletionMs: undefined, killConfirmMs: 40_000 };
 const RUNNING_FIELDS = { state: TaskState.TASK_RUNNING, data: Buffer.from('[{}]') };
 const EXIT_0 = { exitCode: 0, oomKilled: false };

@@ -10,11 +10,13 @@ import { describe, it } from 'node:test';
 import type { ContainerContext } from '../../src/docker/container-spec.js';
 import type { ContainerEvent, ContainerRuntime, ExitWatch, Inspected, OutputStream, WaitResult } from '../../src/docker/container-runtime.js';
 import { DockerError } from '../../src/docker/docker-error.js';
-import type { mesos } from '../../src/proto/generated/mesos.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 import { TaskRunner, type Adoption } from '../../src/executor/task-runner.js';
-import { Reason, stateName, TaskState } from '../../src/executor/task-states.js';
+import { stateName } from '../../src/executor/task-states.js';
 import type { StatusFields } from '../../src/executor/task-status.js';
 
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 const CONTEXT: ContainerContext = {
   containerName: 'mesos-c1',
   sandboxDirectory: mkdtempSync(join(tmpdir(), 'runner-sandbox-')),
@@ -30,7 +32,7 @@ function task(overrides: Partial<mesos.v1.ITaskInfo> = {}): mesos.v1.ITaskInfo {
     task_id: { value: 't1' },
     agent_id: { value: 'a1' },
     command: { shell: true, value: 'run' },
-    container: { type: 1, docker: { image: 'busybox:latest', network: 1 } },
+    container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: 'busybox:latest', network: mesos.v1.ContainerInfo.DockerInfo.Network.HOST } },
     ...overrides,
   };
 }
@@ -266,7 +268,7 @@ describe('task runner with a fake runtime', () => {
 
   it('an invalid task fails before any Docker call', async () => {
     const runtime = new FakeRuntime();
-    const { taskRunner, reports } = runner(runtime, { task: task({ container: { type: 1, docker: { image: 'Not A Valid Image' } } }) });
+    const { taskRunner, reports } = runner(runtime, { task: task({ container: { type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: 'Not A Valid Image' } } }) });
     await taskRunner.done;
     assert.equal(reports.at(-1)!.reason, Reason.REASON_TASK_INVALID);
     assert.deepEqual(runtime.calls, []);

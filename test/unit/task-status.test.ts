@@ -1,15 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SOURCE_EXECUTOR, newTaskStatus, uuidBytes, type StatusFields } from '../../src/executor/task-status.js';
-import { TaskState } from '../../src/executor/task-states.js';
+import { newTaskStatus, uuidBytes, type StatusFields } from '../../src/executor/task-status.js';
 import { validateExecutorCall } from '../../src/agent/call-validation.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
 
 test('a status carries the task, the executor, source SOURCE_EXECUTOR and the given fields', () => {
   const status = newTaskStatus('task-1', 'exec-1', { state: TaskState.TASK_RUNNING, message: 'running', healthy: true }, () => 1_700_000_000_123);
   assert.deepEqual(status.task_id, { value: 'task-1' });
   assert.deepEqual(status.executor_id, { value: 'exec-1' });
-  assert.equal(status.source, 2);
-  assert.equal(SOURCE_EXECUTOR, 2);
+  assert.equal(status.source, mesos.v1.TaskStatus.Source.SOURCE_EXECUTOR);
   assert.equal(status.state, TaskState.TASK_RUNNING);
   assert.equal(status.message, 'running');
   assert.equal(status.healthy, true);
@@ -35,14 +36,14 @@ test('the fields cannot override the identity, source, time or uuid', () => {
     state: TaskState.TASK_RUNNING,
     task_id: { value: 'other-task' },
     executor_id: { value: 'other-executor' },
-    source: 0,
+    source: mesos.v1.TaskStatus.Source.SOURCE_MASTER,
     timestamp: 1,
     uuid: Buffer.alloc(16),
   } as unknown as StatusFields;
   const status = newTaskStatus('t', 'e', sneaky, () => 5_000);
   assert.deepEqual(status.task_id, { value: 't' });
   assert.deepEqual(status.executor_id, { value: 'e' });
-  assert.equal(status.source, 2);
+  assert.equal(status.source, mesos.v1.TaskStatus.Source.SOURCE_EXECUTOR);
   assert.equal(status.timestamp, 5);
   assert.notDeepEqual(status.uuid, Buffer.alloc(16));
 });
@@ -69,7 +70,7 @@ test('an UPDATE carrying the status passes the agent validation', () => {
   for (const state of [TaskState.TASK_STARTING, TaskState.TASK_RUNNING, TaskState.TASK_KILLING, TaskState.TASK_FINISHED, TaskState.TASK_FAILED]) {
     const status = newTaskStatus('t', 'exec-1', { state });
     const error = validateExecutorCall({
-      type: 2,
+      type: mesos.v1.executor.Call.Type.UPDATE,
       executor_id: { value: 'exec-1' },
       framework_id: { value: 'fw' },
       update: { status },

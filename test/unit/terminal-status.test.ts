@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { terminalStatus, type ContainerExit, type KillRecord } from '../../src/executor/terminal-status.js';
-import { Reason, TaskState } from '../../src/executor/task-states.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
 
-// Numbers from mesos.proto (spec 2.10), so that a wrong constant in task-states.ts fails too.
-const TASK_FINISHED = 2;
-const TASK_FAILED = 3;
-const TASK_KILLED = 4;
-const REASON_CONTAINER_LIMITATION_MEMORY = 8;
-const REASON_MAX_COMPLETION_TIME_REACHED = 33;
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
 
 const exit = (exitCode: number, extra: Partial<ContainerExit> = {}): ContainerExit => ({ exitCode, oomKilled: false, ...extra });
 const kill = (extra: Partial<KillRecord> = {}): KillRecord => ({
@@ -19,25 +15,17 @@ const kill = (extra: Partial<KillRecord> = {}): KillRecord => ({
   ...extra,
 });
 
-test('the constants match mesos.proto', () => {
-  assert.equal(TaskState.TASK_FINISHED, TASK_FINISHED);
-  assert.equal(TaskState.TASK_FAILED, TASK_FAILED);
-  assert.equal(TaskState.TASK_KILLED, TASK_KILLED);
-  assert.equal(Reason.REASON_CONTAINER_LIMITATION_MEMORY, REASON_CONTAINER_LIMITATION_MEMORY);
-  assert.equal(Reason.REASON_MAX_COMPLETION_TIME_REACHED, REASON_MAX_COMPLETION_TIME_REACHED);
-});
-
 test('a container that ended on its own: FINISHED on 0, FAILED otherwise, with no reason', () => {
   const cases: Array<[ContainerExit, number, string]> = [
-    [exit(0), TASK_FINISHED, 'Container exited with status 0'],
-    [exit(3), TASK_FAILED, 'Container exited with status 3'],
-    [exit(1), TASK_FAILED, 'Container exited with status 1'],
-    [exit(255), TASK_FAILED, 'Container exited with status 255'],
-    [exit(128), TASK_FAILED, 'Container exited with status 128'],
-    [exit(137), TASK_FAILED, 'Container exited with status 137 (SIGKILL)'],
-    [exit(143), TASK_FAILED, 'Container exited with status 143 (SIGTERM)'],
-    [exit(139), TASK_FAILED, 'Container exited with status 139 (SIGSEGV)'],
-    [exit(127, { error: 'exec: "nope": executable file not found in $PATH' }), TASK_FAILED,
+    [exit(0), TaskState.TASK_FINISHED, 'Container exited with status 0'],
+    [exit(3), TaskState.TASK_FAILED, 'Container exited with status 3'],
+    [exit(1), TaskState.TASK_FAILED, 'Container exited with status 1'],
+    [exit(255), TaskState.TASK_FAILED, 'Container exited with status 255'],
+    [exit(128), TaskState.TASK_FAILED, 'Container exited with status 128'],
+    [exit(137), TaskState.TASK_FAILED, 'Container exited with status 137 (SIGKILL)'],
+    [exit(143), TaskState.TASK_FAILED, 'Container exited with status 143 (SIGTERM)'],
+    [exit(139), TaskState.TASK_FAILED, 'Container exited with status 139 (SIGSEGV)'],
+    [exit(127, { error: 'exec: "nope": executable file not found in $PATH' }), TaskState.TASK_FAILED,
       'Container exited with status 127: exec: "nope": executable file not found in $PATH'],
   ];
   for (const [containerExit, state, message] of cases) {
@@ -50,16 +38,16 @@ test('a container that ended on its own: FINISHED on 0, FAILED otherwise, with n
 
 test('exit 137 without the OOM flag is not reported as a memory limitation', () => {
   const status = terminalStatus(exit(137), undefined);
-  assert.equal(status.state, TASK_FAILED);
-  assert.notEqual(status.reason, REASON_CONTAINER_LIMITATION_MEMORY);
+  assert.equal(status.state, TaskState.TASK_FAILED);
+  assert.notEqual(status.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY);
   assert.doesNotMatch(status.message, /OOM|memory/i);
 });
 
 test('an OOM kill is FAILED with REASON_CONTAINER_LIMITATION_MEMORY, whatever the exit status', () => {
   for (const code of [137, 0, 1, 143]) {
     const status = terminalStatus(exit(code, { oomKilled: true }), undefined);
-    assert.equal(status.state, TASK_FAILED, `exit ${code}`);
-    assert.equal(status.reason, REASON_CONTAINER_LIMITATION_MEMORY, `exit ${code}`);
+    assert.equal(status.state, TaskState.TASK_FAILED, `exit ${code}`);
+    assert.equal(status.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY, `exit ${code}`);
     assert.match(status.message, /OOM killer/);
     assert.match(status.message, new RegExp(`exited with status ${code}`));
   }
@@ -80,7 +68,7 @@ test('a container killed by the framework is KILLED even when it exited 0, and t
   ];
   for (const [containerExit, record, pattern] of cases) {
     const status = terminalStatus(containerExit, record);
-    assert.equal(status.state, TASK_KILLED, String(pattern));
+    assert.equal(status.state, TaskState.TASK_KILLED, String(pattern));
     assert.equal(status.reason, undefined, String(pattern));
     assert.match(status.message, pattern);
   }
@@ -95,7 +83,7 @@ test('every kill cause but max-completion gives KILLED with its own wording', ()
   ];
   for (const [cause, pattern] of cases) {
     const status = terminalStatus(exit(0), kill({ cause }));
-    assert.equal(status.state, TASK_KILLED, cause);
+    assert.equal(status.state, TaskState.TASK_KILLED, cause);
     assert.match(status.message, pattern);
   }
 });
@@ -103,8 +91,8 @@ test('every kill cause but max-completion gives KILLED with its own wording', ()
 test('reaching max_completion_time is FAILED with REASON_MAX_COMPLETION_TIME_REACHED, even on exit 0', () => {
   for (const [code, sigkillSent] of [[137, true], [0, false], [143, false]] as const) {
     const status = terminalStatus(exit(code), kill({ cause: 'max-completion', graceMs: 0, sigkillSent }));
-    assert.equal(status.state, TASK_FAILED, `exit ${code}`);
-    assert.equal(status.reason, REASON_MAX_COMPLETION_TIME_REACHED, `exit ${code}`);
+    assert.equal(status.state, TaskState.TASK_FAILED, `exit ${code}`);
+    assert.equal(status.reason, Reason.REASON_MAX_COMPLETION_TIME_REACHED, `exit ${code}`);
     assert.match(status.message, new RegExp(`max_completion_time.*exited with status ${code}`));
   }
 });
@@ -120,7 +108,7 @@ test('an exit caused from outside the executor is a failure that says so, even w
 
 test('a kill by the health check is TASK_KILLED with healthy=false and says which check failed', () => {
   const status = terminalStatus(exit(143), kill({ cause: 'health-check', detail: "the COMMAND 'test -f /tmp/ok' health check failed 3 consecutive times, last: exited with status 1" }));
-  assert.equal(status.state, TASK_KILLED);
+  assert.equal(status.state, TaskState.TASK_KILLED);
   assert.equal(status.healthy, false);
   assert.equal(status.message, "Container killed after failing its health check with SIGTERM: it exited with status 143 (SIGTERM); the COMMAND 'test -f /tmp/ok' health check failed 3 consecutive times, last: exited with status 1");
   assert.equal(terminalStatus(exit(143), kill({ cause: 'framework' })).healthy, undefined, 'other kills say nothing of health');

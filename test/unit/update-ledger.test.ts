@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_PENDING_PER_TASK, UpdateLedger, uuidKey, type Update } from '../../src/executor/update-ledger.js';
-import { TaskState } from '../../src/executor/task-states.js';
+import { stateName } from '../../src/executor/task-states.js';
+import { mesos } from '../../src/proto/generated/mesos.js';
+
+const { TaskState } = mesos.v1;
+const { Reason } = mesos.v1.TaskStatus;
+const { SOURCE_EXECUTOR } = mesos.v1.TaskStatus.Source;
 
 let counter = 0;
 // A distinct 16-byte uuid per update.
@@ -13,10 +18,10 @@ function uuid(): Buffer {
 }
 
 function update(taskId: string, state: number): Update {
-  return { status: { task_id: { value: taskId }, state, uuid: uuid(), source: 2 } };
+  return { status: { task_id: { value: taskId }, state, uuid: uuid(), source: SOURCE_EXECUTOR } };
 }
 
-const taskAndState = (u: Update) => `${u.status.task_id?.value}:${u.status.state}`;
+const taskAndState = (u: Update) => `${u.status.task_id?.value}:${stateName(u.status.state)}`;
 
 test('unacknowledged updates come back in the order they were added', () => {
   const ledger = new UpdateLedger();
@@ -43,7 +48,7 @@ test('acknowledge removes the update, keeps the order of the rest and marks its 
   assert.equal(ledger.isTaskAcknowledged('t2'), false);
 
   assert.equal(ledger.acknowledge(b!.status.uuid), b);
-  assert.deepEqual(ledger.unacknowledged().map(taskAndState), ['t1:0', 't1:1', 't3:0']);
+  assert.deepEqual(ledger.unacknowledged().map(taskAndState), ['t1:TASK_STARTING', 't1:TASK_RUNNING', 't3:TASK_STARTING']);
   assert.equal(ledger.size, 3);
   assert.equal(ledger.isTaskAcknowledged('t2'), true);
   assert.equal(ledger.isTaskAcknowledged('t1'), false);
@@ -121,10 +126,10 @@ function health(taskId: string, healthy: boolean, message?: string, extra: Parti
     status: {
       task_id: { value: taskId },
       state: TaskState.TASK_RUNNING,
-      reason: 29,
+      reason: Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED,
       healthy,
       ...(message !== undefined ? { message } : {}),
-      source: 2,
+      source: SOURCE_EXECUTOR,
       timestamp: Date.now() / 1000 + counter,
       uuid: uuid(),
       ...extra,
@@ -141,9 +146,9 @@ test('an update identical in effect to its task\'s latest pending update is coal
   // Anything that differs is news.
   const differing: Array<[string, Update]> = [
     ['healthy', health('t1', true, 'The TCP check failed')],
-    ['check_status', health('t1', false, 'The TCP check failed', { check_status: { type: 3, tcp: { succeeded: false } } })],
+    ['check_status', health('t1', false, 'The TCP check failed', { check_status: { type: mesos.v1.CheckInfo.Type.TCP, tcp: { succeeded: false } } })],
     ['container_status', health('t1', false, 'The TCP check failed', { container_status: { executor_pid: 7 } })],
-    ['reason', health('t1', false, 'The TCP check failed', { reason: 28 })],
+    ['reason', health('t1', false, 'The TCP check failed', { reason: Reason.REASON_TASK_CHECK_STATUS_UPDATED })],
     ['state', health('t1', false, 'The TCP check failed', { state: TaskState.TASK_KILLING })],
     ['data', health('t1', false, 'The TCP check failed', { data: Buffer.from('x') })],
   ];
@@ -177,8 +182,8 @@ test('an update identical in effect to its task\'s latest pending update is coal
 
 test('coalescing ignores key order and how bytes are held (a restored checkpoint)', () => {
   const ledger = new UpdateLedger();
-  ledger.add({ status: { task_id: { value: 't1' }, state: 1, data: Buffer.from('abc'), uuid: uuid() } });
-  const restored = { uuid: uuid(), data: new Uint8Array(Buffer.from('abc')), state: 1, task_id: { value: 't1' } };
+  ledger.add({ status: { task_id: { value: 't1' }, state: TaskState.TASK_RUNNING, data: Buffer.from('abc'), uuid: uuid() } });
+  const restored = { uuid: uuid(), data: new Uint8Array(Buffer.from('abc')), state: TaskState.TASK_RUNNING, task_id: { value: 't1' } };
   assert.equal(ledger.add({ status: restored }), false);
 });
 

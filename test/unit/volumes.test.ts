@@ -11,7 +11,7 @@ const SANDBOX = '/var/lib/mesos/slaves/a1/frameworks/f1/executors/t1/runs/c1';
 const MAPPED = '/mnt/mesos/sandbox';
 
 function volumes(list: mesos.v1.IVolume[], docker: Partial<mesos.v1.ContainerInfo.IDockerInfo> = {}) {
-  return containerVolumes({ type: 1, docker: { image: 'busybox', ...docker }, volumes: list }, SANDBOX, MAPPED);
+  return containerVolumes({ type: mesos.v1.ContainerInfo.Type.DOCKER, docker: { image: 'busybox', ...docker }, volumes: list }, SANDBOX, MAPPED);
 }
 
 test('host_path volumes: absolute as given, relative under the sandbox; relative container paths under the mapped directory', () => {
@@ -58,7 +58,7 @@ test('other volume sources and volumes with only an image are skipped or refused
   ]);
   assert.deepEqual(skipped.binds, ['/kept:/kept:rw']);
   assert.throws(
-    () => volumes([{ container_path: '/img', mode: Mode.RO, image: { type: 2, docker: { name: 'busybox' } } }]),
+    () => volumes([{ container_path: '/img', mode: Mode.RO, image: { type: mesos.v1.Image.Type.DOCKER, docker: { name: 'busybox' } } }]),
     invalidTask(/^container\.volumes\[0\]: Host path or volume source is required/),
   );
   assert.throws(() => volumes([{ container_path: '/x', mode: Mode.RW }]), invalidTask(/Host path or volume source is required/));
