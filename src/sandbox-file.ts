@@ -4,6 +4,7 @@
 // the sandbox-relative file and why, and says nothing about what a link points at.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
+import { ExecutorError } from './errors.js';
 
 export type SandboxFileErrorCode =
   | 'ERR_SANDBOX_FILE_LINK'
@@ -12,15 +13,12 @@ export type SandboxFileErrorCode =
   | 'ERR_SANDBOX_FILE_TOO_BIG'
   | 'ERR_SANDBOX_FILE_UNREADABLE';
 
-export class SandboxFileError extends Error {
-  override readonly name = 'SandboxFileError';
-  readonly code: SandboxFileErrorCode;
+export class SandboxFileError extends ExecutorError<SandboxFileErrorCode> {
   // The file as the task knows it, relative to the sandbox: e.g. ".docker/config.json".
   readonly relative: string;
 
   constructor(relative: string, why: string, code: SandboxFileErrorCode) {
-    super(`sandbox ${relative} ${why}`);
-    this.code = code;
+    super(`sandbox ${relative} ${why}`, { name: 'SandboxFileError', code });
     this.relative = relative;
   }
 }

@@ -8,6 +8,7 @@ import { closeSync, constants, fstatSync, mkdirSync, openSync, writeFileSync } f
 import { dirname, join } from 'node:path';
 import { formatDuration } from '../config/duration.js';
 import type { mesos } from '../proto/generated/mesos.js';
+import { ExecutorError } from '../errors.js';
 
 // A sandbox file as the fetcher leaves it: executable when its URI said so.
 export type SandboxFile = string | Buffer | { readonly content: string | Buffer; readonly executable?: boolean };
@@ -99,8 +100,10 @@ export function executorFlags(spec: LaunchSpec, sandbox: string): string[] {
   ];
 }
 
-export class SandboxOutputError extends Error {
-  readonly code = 'ERR_SANDBOX_OUTPUT';
+export class SandboxOutputError extends ExecutorError<'ERR_SANDBOX_OUTPUT'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'SandboxOutputError', code: 'ERR_SANDBOX_OUTPUT', cause: options.cause });
+  }
 }
 
 // The sandbox belongs to the container, which may have put a link (to a host file) or a FIFO where

@@ -4,9 +4,12 @@ import { readFileSync } from 'node:fs';
 import { decodeJsonValue } from '../protocol/codec.js';
 import { parseJsonTolerant } from '../protocol/mesos-json.js';
 import type { mesos } from '../proto/generated/mesos.js';
+import { ExecutorError } from '../errors.js';
 
-export class TaskFileError extends Error {
-  readonly code = 'ERR_TASK_FILE';
+export class TaskFileError extends ExecutorError<'ERR_TASK_FILE'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'TaskFileError', code: 'ERR_TASK_FILE', cause: options.cause });
+  }
 }
 
 export function readTaskInfo(path: string, agentId: string): mesos.v1.TaskInfo {

@@ -3,6 +3,7 @@
 // Pure: every bad definition is a table test, and a bad one fails the launch instead of the executor.
 import { mesos } from '../proto/generated/mesos.js';
 import { flooredInterval } from './check-interval.js';
+import { ExecutorError } from '../errors.js';
 
 // The names of CheckInfo.Type and HealthCheck.Type that can run (both enums have the same numbers).
 export type CheckType = 'COMMAND' | 'HTTP' | 'TCP';
@@ -31,8 +32,10 @@ export interface GeneralCheckDefinition extends CheckTiming {
 }
 
 // A definition that cannot be run: the message names the field, its value and what was expected.
-export class InvalidCheckError extends Error {
-  readonly code = 'ERR_INVALID_CHECK';
+export class InvalidCheckError extends ExecutorError<'ERR_INVALID_CHECK'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'InvalidCheckError', code: 'ERR_INVALID_CHECK', cause: options.cause });
+  }
 }
 
 const CHECK_TYPES: readonly string[] = ['COMMAND', 'HTTP', 'TCP'] satisfies CheckType[];

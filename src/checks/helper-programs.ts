@@ -2,6 +2,7 @@
 // of system directories: never through the PATH the executor was started with, which a task's
 // environment can set.
 import { accessSync, constants, statSync } from 'node:fs';
+import { ExecutorError } from '../errors.js';
 
 export const TRUSTED_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -10,8 +11,10 @@ const PACKAGES = { nsenter: 'util-linux', curl: 'curl', bash: 'bash' } as const;
 
 export type HelperProgram = keyof typeof PACKAGES;
 
-export class HelperProgramError extends Error {
-  readonly code = 'ERR_HELPER_PROGRAM_MISSING';
+export class HelperProgramError extends ExecutorError<'ERR_HELPER_PROGRAM_MISSING'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'HelperProgramError', code: 'ERR_HELPER_PROGRAM_MISSING', cause: options.cause });
+  }
 }
 
 // The absolute path of the first executable file named `name` in TRUSTED_PATH.

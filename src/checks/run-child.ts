@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { TRUSTED_PATH } from './helper-programs.js';
 import { OutputTail } from './output-tail.js';
+import { ExecutorError } from '../errors.js';
 
 export interface ChildResult {
   // null when it ended on a signal.
@@ -14,8 +15,10 @@ export interface ChildResult {
   readonly stderr: string;
 }
 
-export class ChildError extends Error {
-  readonly code = 'ERR_CHECK_CHILD';
+export class ChildError extends ExecutorError<'ERR_CHECK_CHILD'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'ChildError', code: 'ERR_CHECK_CHILD', cause: options.cause });
+  }
 }
 
 // argv[0] is an absolute path (see helper-programs.ts): nothing is looked up in a PATH.

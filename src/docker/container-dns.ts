@@ -3,6 +3,7 @@
 // else the USER entry without a name; never anything for HOST or NONE.
 import { isIP } from 'node:net';
 import { mesos } from '../proto/generated/mesos.js';
+import { ExecutorError } from '../errors.js';
 
 const { Network } = mesos.v1.ContainerInfo.DockerInfo;
 
@@ -19,8 +20,10 @@ export interface ContainerDns {
 }
 
 // The flag is the operator's, not the task's: its errors say which flag to fix.
-export class ContainerDnsError extends Error {
-  readonly code = 'ERR_CONTAINER_DNS';
+export class ContainerDnsError extends ExecutorError<'ERR_CONTAINER_DNS'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'ContainerDnsError', code: 'ERR_CONTAINER_DNS', cause: options.cause });
+  }
 }
 
 const FLAG = '--default_container_dns';

@@ -3,6 +3,7 @@
 // as it comes, with an inactivity bound, rate-limited progress messages and classified failures.
 import type { ContainerRuntime } from './container-runtime.js';
 import { DockerError } from './docker-error.js';
+import { ExecutorError } from '../errors.js';
 import { DEFAULT_PULL_INACTIVITY_TIMEOUT_MS, pullRecordError } from './docker-runtime.js';
 import { parseRecord, type JsonRecord } from './json-lines.js';
 import { type ImageReference, parseImageReference } from './image-reference.js';
@@ -37,8 +38,7 @@ const CODES = {
 
 export type ImagePullErrorCode = (typeof CODES)[ImagePullFailureKind];
 
-export class ImagePullError extends Error {
-  readonly code: ImagePullErrorCode;
+export class ImagePullError extends ExecutorError<ImagePullErrorCode> {
   readonly kind: ImagePullFailureKind;
   // The image as the task gave it.
   readonly image: string;
@@ -46,8 +46,7 @@ export class ImagePullError extends Error {
   readonly daemonMessage: string | undefined;
 
   constructor(message: string, options: { kind: ImagePullFailureKind; image: string; daemonMessage?: string; cause?: unknown }) {
-    super(message, { cause: options.cause });
-    this.code = CODES[options.kind];
+    super(message, { name: 'ImagePullError', code: CODES[options.kind], cause: options.cause });
     this.kind = options.kind;
     this.image = options.image;
     this.daemonMessage = options.daemonMessage;

@@ -3,6 +3,7 @@
 // each sink to drain so that a slow sink slows the container instead of growing memory.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { ExecutorError } from '../errors.js';
 
 const HEADER_BYTES = 8;
 
@@ -11,8 +12,10 @@ export interface OutputTotals {
   stderrBytes: number;
 }
 
-export class OutputDemuxError extends Error {
-  readonly code = 'ERR_OUTPUT_STREAM';
+export class OutputDemuxError extends ExecutorError<'ERR_OUTPUT_STREAM'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'OutputDemuxError', code: 'ERR_OUTPUT_STREAM', cause: options.cause });
+  }
 }
 
 // `totals` is kept up to date as bytes are written, so it is right even when the source breaks.

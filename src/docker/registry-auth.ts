@@ -2,6 +2,7 @@
 // them: a Docker config file in the task's sandbox wins, else the agent's --docker_config. They
 // travel to the daemon only in the X-Registry-Auth header, never on a command line or in a log.
 import { readFileSync, statSync } from 'node:fs';
+import { ExecutorError } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { describeJsonError } from '../protocol/json-error.js';
 import { readSandboxFile, SandboxFileError } from '../sandbox-file.js';
@@ -26,13 +27,11 @@ export type RegistryAuthErrorCode = 'ERR_REGISTRY_AUTH_UNREADABLE' | 'ERR_REGIST
 
 // A config file that cannot be read or does not hold what Docker writes. The message names the
 // source and never carries a credential (nor any text of the file).
-export class RegistryAuthError extends Error {
-  readonly code: RegistryAuthErrorCode;
+export class RegistryAuthError extends ExecutorError<RegistryAuthErrorCode> {
   readonly source: string;
 
   constructor(message: string, options: { code: RegistryAuthErrorCode; source: string; cause?: unknown }) {
-    super(message, { cause: options.cause });
-    this.code = options.code;
+    super(message, { name: 'RegistryAuthError', code: options.code, cause: options.cause });
     this.source = options.source;
   }
 }

@@ -8,6 +8,7 @@ import type { ContentType } from '../config/executor-config.js';
 import { decodeEvent, encodeCall } from '../protocol/codec.js';
 import { RecordIODecoder, RecordIOError } from '../protocol/recordio.js';
 import { mesos } from '../proto/generated/mesos.js';
+import { ExecutorError } from '../errors.js';
 import { errorMessage, log } from '../log.js';
 
 export type Event = mesos.v1.executor.Event;
@@ -24,12 +25,11 @@ export interface Subscription {
   close(): void;
 }
 
-export class AgentCallError extends Error {
-  readonly code = 'ERR_AGENT_CALL';
+export class AgentCallError extends ExecutorError<'ERR_AGENT_CALL'> {
   readonly status: number | undefined;
 
   constructor(message: string, status: number | undefined, cause?: unknown) {
-    super(message, { cause });
+    super(message, { name: 'AgentCallError', code: 'ERR_AGENT_CALL', cause });
     this.status = status;
   }
 }

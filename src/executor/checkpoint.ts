@@ -11,6 +11,7 @@ import { withoutSecretValues } from './secret-free-task.js';
 import type { Update } from './update-ledger.js';
 import type { KillInProgress } from './task-runner.js';
 import type { KillCause } from './terminal-status.js';
+import { ExecutorError } from '../errors.js';
 
 export const CHECKPOINT_NAME = 'checkpoint.json';
 const VERSION = 2;
@@ -33,8 +34,10 @@ export interface Checkpoint {
   readonly kill?: KillInProgress | undefined;
 }
 
-export class CheckpointError extends Error {
-  readonly code = 'ERR_CHECKPOINT';
+export class CheckpointError extends ExecutorError<'ERR_CHECKPOINT'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'CheckpointError', code: 'ERR_CHECKPOINT', cause: options.cause });
+  }
 }
 
 export function checkpointPath(stateDirectory: string): string {

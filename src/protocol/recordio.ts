@@ -1,5 +1,6 @@
 // RecordIO framing of the executor event stream: "<decimal length>\n<record bytes>", repeated.
 // Framing is independent of HTTP chunk boundaries, so the decoder buffers bytes across chunks.
+import { ExecutorError } from '../errors.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
@@ -7,11 +8,14 @@ export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
 const MAX_HEADER_BYTES = 20;
 const NEWLINE = 0x0a;
 
-export class RecordIOError extends Error {
-  readonly code = 'ERR_RECORDIO';
+export class RecordIOError extends ExecutorError<'ERR_RECORDIO'> {
   // Records that were complete before the failure in the same push(): framing was intact up to
   // them, so they are delivered as they would have been had the chunks been split differently.
   records: Buffer[] = [];
+
+  constructor(message: string) {
+    super(message, { name: 'RecordIOError', code: 'ERR_RECORDIO' });
+  }
 }
 
 export function encodeRecord(record: Uint8Array): Buffer {

@@ -8,12 +8,15 @@ import { closeSync, constants, linkSync, openSync, rmSync, writeSync } from 'nod
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { readPrivateFile } from './private-file.js';
+import { ExecutorError } from '../errors.js';
 
 const TOKEN_FILE = 'lock-token';
 const TOKEN_BYTES = 16;
 
-export class ExecutorLockError extends Error {
-  readonly code = 'ERR_EXECUTOR_LOCK';
+export class ExecutorLockError extends ExecutorError<'ERR_EXECUTOR_LOCK'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'ExecutorLockError', code: 'ERR_EXECUTOR_LOCK', cause: options.cause });
+  }
 }
 
 export interface ExecutorLock {

@@ -4,11 +4,14 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { ExecutorError } from '../errors.js';
 
 const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
 
-export class PrivateFileError extends Error {
-  readonly code = 'ERR_PRIVATE_FILE';
+export class PrivateFileError extends ExecutorError<'ERR_PRIVATE_FILE'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'PrivateFileError', code: 'ERR_PRIVATE_FILE', cause: options.cause });
+  }
 }
 
 export function writePrivateFile(directory: string, name: string, content: Buffer | string): void {

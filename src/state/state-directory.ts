@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { ExecutorError } from '../errors.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/mesos-docker-executor';
 
@@ -14,8 +15,10 @@ export interface ExecutorIdentity {
   readonly sandboxDirectory: string;
 }
 
-export class StateDirectoryError extends Error {
-  readonly code = 'ERR_STATE_DIRECTORY';
+export class StateDirectoryError extends ExecutorError<'ERR_STATE_DIRECTORY'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'StateDirectoryError', code: 'ERR_STATE_DIRECTORY', cause: options.cause });
+  }
 }
 
 export function executorStatePath(root: string, identity: ExecutorIdentity): string {

@@ -60,7 +60,7 @@ test('every bad general check fails with a message naming the field and its valu
     ['negative timeout', { type: 'TCP', tcp: { port: 1 }, timeout_seconds: -1 }, 'check.timeout_seconds is -1: expected a number of seconds >= 0'],
   ];
   for (const [name, object, message] of cases) {
-    assert.throws(() => checkDefinition(check(object)), { name: 'Error', message }, name);
+    assert.throws(() => checkDefinition(check(object)), { name: 'InvalidCheckError', code: 'ERR_INVALID_CHECK', message }, name);
   }
 });
 
