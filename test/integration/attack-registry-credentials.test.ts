@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DockerEngine } from '../../src/docker/engine.js';
 import { DOCKER_SOCKET, eventually, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
+import { REGISTRY } from '../helpers/registry.js';
 
-const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
+const IMAGE = `${REGISTRY}/private/busybox:e2e`;
 const PASSWORD = 'testpassword';
-const CONFIG = JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
+const CONFIG = JSON.stringify({ auths: { [REGISTRY]: { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
 
 async function imagePresent(): Promise<boolean> {
   const docker = new DockerEngine(DOCKER_SOCKET);
