@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Makes a private Docker registry with password authentication answer on 127.0.0.1:5000 (Debian's
+# Makes a private Docker registry with password authentication answer on a loopback port (Debian's
 # docker-registry, htpasswd user testuser / testpassword), holding the test images the pull tests
-# need. Safe to run again: each step is skipped when its result is already there. Needs a running
-# Docker engine (setup-docker.sh) and, for the first run, root.
+# need, and records its address (127.0.0.1:<port>) in /run/mesos-executor-test-registry/address,
+# where the tests read it (test/helpers/registry.ts). The port is the one recorded before, else the
+# last one started here, else 5000, when this project's registry answers there or nothing listens
+# there; otherwise a free port the kernel picks, so that another server on 5000 is left alone.
+# Docker pulls from 127.0.0.0/8 over plain HTTP by default (its insecure-registry default), whatever
+# the port. Safe to run again: each step is skipped when its result is already there. Needs a
+# running Docker engine (setup-docker.sh) and, for the first run, root. TEST_REGISTRY_DIR,
+# TEST_REGISTRY_ADDRESS_FILE and TEST_REGISTRY_PORT (the port preferred, 5000) set up a second,
+# separate registry, e.g. to try this script beside the first one.
 set -euo pipefail
 
 socket="${DOCKER_SOCKET:-/var/run/docker.sock}"
-dir=/var/lib/mesos-executor-test-registry
-address=127.0.0.1:5000
+dir="${TEST_REGISTRY_DIR:-/var/lib/mesos-executor-test-registry}"
+address_file="${TEST_REGISTRY_ADDRESS_FILE:-/run/mesos-executor-test-registry/address}"
+preferred_port="${TEST_REGISTRY_PORT:-5000}"
 realm=mesos-executor-test-registry
 user=testuser
 password=testpassword
@@ -15,20 +23,33 @@ password=testpassword
 log() { echo "setup-registry: $*" >&2; }
 docker_cli() { docker -H "unix://$socket" "$@"; }
 
-# The status line and headers of GET /v2/ (plain HTTP over bash's /dev/tcp: no curl needed).
+# The status line and headers of GET /v2/ on 127.0.0.1:$1 (plain HTTP over bash's /dev/tcp: no
+# curl needed).
 probe() {
   local response
   response="$(timeout 3 bash -c '
-    exec 3<>/dev/tcp/127.0.0.1/5000 || exit 1
-    printf "GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1:5000\r\n\r\n" >&3
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n" "$1" >&3
     head -c 4096 <&3
-  ' 2>/dev/null)" || true
+  ' probe "$1" 2>/dev/null)" || true
   response="${response//$'\r'/}"
   printf '%s\n' "${response%%$'\n\n'*}"
 }
 
-ours() { grep -qi "^www-authenticate: basic realm=\"$realm\"" <<<"$(probe)"; }
-answering() { [ -n "$(probe)" ]; }
+ours() { grep -qi "^www-authenticate: basic realm=\"$realm\"" <<<"$(probe "$1")"; }
+# Anything accepting connections on the port, HTTP or not.
+listening() { timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' listening "$1" 2>/dev/null; }
+# A loopback port nothing listens on, chosen by the kernel.
+free_port() { node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
+
+# The ports tried first, each once: the one recorded, the one of the last registry started here, 5000.
+candidates() {
+  {
+    [ ! -f "$address_file" ] || sed -n 's/^127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$address_file"
+    [ ! -f "$dir/config.yml" ] || sed -n 's/^  addr: 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$dir/config.yml"
+    echo "$preferred_port"
+  } | awk '!seen[$0]++'
+}
 
 need_packages=()
 command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)
@@ -37,12 +58,29 @@ command -v htpasswd >/dev/null 2>&1 || need_packages+=(apache2-utils)
 . "$(dirname "${BASH_SOURCE[0]}")/install-packages.sh"
 install_packages ${need_packages[@]+"${need_packages[@]}"}
 
-if ! ours; then
-  if answering; then
-    log "something else answers on $address (not this project's registry): stop it and run this again"
-    probe >&2
-    exit 1
+# One run at a time (several checkouts may run their tests at once): two would start two registries.
+mkdir -p "$(dirname "$address_file")"
+exec 9>"$address_file.lock"
+flock 9
+
+port=""
+for candidate in $(candidates); do
+  if ours "$candidate"; then
+    port="$candidate"
+    break
   fi
+done
+
+if [ -z "$port" ]; then
+  for candidate in $(candidates); do
+    if ! listening "$candidate"; then
+      port="$candidate"
+      break
+    fi
+    log "something else answers on 127.0.0.1:$candidate (not this project's registry): leaving it alone"
+  done
+  [ -n "$port" ] || port="$(free_port)"
+  address="127.0.0.1:$port"
   mkdir -p "$dir/storage"
   chmod 700 "$dir"
   if ! printf '%s\n' "$password" | htpasswd -iv "$dir/htpasswd" "$user" >/dev/null 2>&1; then
@@ -67,17 +105,21 @@ auth:
     path: $dir/htpasswd
 EOF
   log "starting docker-registry on $address (log: $dir/registry.log)"
-  nohup setsid docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 </dev/null &
+  # Without the lock's descriptor, which it would otherwise hold for as long as it runs.
+  nohup setsid docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 </dev/null 9>&- &
   for _ in $(seq 1 100); do
-    ours && break
+    ours "$port" && break
     sleep 0.1
   done
-  if ! ours; then
+  if ! ours "$port"; then
     log "docker-registry did not answer on $address within 10s; last lines of $dir/registry.log:"
     tail -n 20 "$dir/registry.log" >&2 || true
     exit 1
   fi
 fi
+address="127.0.0.1:$port"
+printf '%s\n' "$address" >"$address_file.tmp"
+mv "$address_file.tmp" "$address_file"
 
 tag_present() {
   [ -f "$dir/storage/docker/registry/v2/repositories/$1/_manifests/tags/$2/current/link" ]

@@ -13,10 +13,11 @@ import { mesos } from '../../src/proto/generated/mesos.js';
 const { TaskState } = mesos.v1;
 const { Reason } = mesos.v1.TaskStatus;
 const EventType = mesos.v1.executor.Event.Type;
+import { REGISTRY } from '../helpers/registry.js';
 
-const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
+const IMAGE = `${REGISTRY}/private/busybox:e2e`;
 const PASSWORD = 'testpassword';
-const CONFIG = JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
+const CONFIG = JSON.stringify({ auths: { [REGISTRY]: { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
 
 function imagePresent(): Promise<boolean> {
   return withDocker((docker) => docker.hasImage(IMAGE));

@@ -1,5 +1,5 @@
 // Image pulls against the real Docker engine and the private registry that
-// scripts/setup-registry.sh runs on 127.0.0.1:5000 (user testuser, password testpassword).
+// scripts/setup-registry.sh runs on a loopback port (test/helpers/registry.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,9 +12,9 @@ import { ensureImage, ImagePullError, type EnsureImageOptions } from '../../src/
 import { parseImageReference } from '../../src/docker/image-reference.js';
 import { loadRegistryAuth, type RegistryAuth } from '../../src/docker/registry-auth.js';
 import { removeImage } from '../helpers/harness.js';
+import { REGISTRY, REGISTRY_PATTERN } from '../helpers/registry.js';
 
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
-const REGISTRY = '127.0.0.1:5000';
 const BUSYBOX = `${REGISTRY}/private/busybox:1`;
 const LAYERS = `${REGISTRY}/private/layers:1`;
 const PASSWORD = 'testpassword';
@@ -102,7 +102,7 @@ test('without credentials the pull fails as an authentication failure', { timeou
   const error = await pullFailure(BUSYBOX, options());
   assert.equal(error.kind, 'authentication');
   assert.equal(error.code, 'ERR_IMAGE_PULL_AUTHENTICATION');
-  assert.match(error.message, /the registry requires credentials and none were given for 127\.0\.0\.1:5000/);
+  assert.match(error.message, new RegExp(`the registry requires credentials and none were given for ${REGISTRY_PATTERN}`));
   assert.match(error.daemonMessage ?? '', /no basic auth credentials/);
   assert.equal(await present(BUSYBOX), false);
 });
@@ -112,7 +112,7 @@ test('a wrong password fails as an authentication failure naming the source, not
   const wrong = 'Wr0ngPassw0rdXyz';
   const error = await pullFailure(BUSYBOX, options({ auth: sandboxAuth(BUSYBOX, wrong) }));
   assert.equal(error.kind, 'authentication');
-  assert.match(error.message, /authentication failed with the credentials for 127\.0\.0\.1:5000 from sandbox \.docker\/config\.json \(the registry said: unauthorized: authentication required\)/);
+  assert.match(error.message, new RegExp(`authentication failed with the credentials for ${REGISTRY_PATTERN} from sandbox \\.docker/config\\.json \\(the registry said: unauthorized: authentication required\\)`));
   assert.ok(!error.message.includes(wrong));
 });
 
@@ -170,7 +170,7 @@ test('progress messages come at most once per interval and count layers and mega
   }
   assert.equal(new Set(opts.messages).size, opts.messages.length, 'no message repeated');
   assert.ok(
-    opts.messages.some((message) => /^Pulling image '127\.0\.0\.1:5000\/private\/layers:1': \d of 4 layers done, \d+\.\d of 25\.2 MB$/.test(message)),
+    opts.messages.some((message) => new RegExp(`^Pulling image '${REGISTRY_PATTERN}/private/layers:1': \\d of 4 layers done, \\d+\\.\\d of 25\\.2 MB$`).test(message)),
     opts.messages.join('\n'),
   );
 });

@@ -1,4 +1,4 @@
-// Tasks whose image lives in a private registry (Debian's docker-registry on 127.0.0.1:5000 with
+// Tasks whose image lives in a private registry (Debian's docker-registry on a loopback port with
 // htpasswd auth, set up by scripts/setup-registry.sh), end to end through the executor.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,10 +10,11 @@ import { mesos } from '../../src/proto/generated/mesos.js';
 
 const { TaskState } = mesos.v1;
 const { Reason } = mesos.v1.TaskStatus;
+import { REGISTRY, REGISTRY_PATTERN } from '../helpers/registry.js';
 
-const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
+const IMAGE = `${REGISTRY}/private/busybox:e2e`;
 const PASSWORD = 'testpassword';
-const CONFIG = JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
+const CONFIG = JSON.stringify({ auths: { [REGISTRY]: { auth: Buffer.from(`testuser:${PASSWORD}`).toString('base64') } } });
 
 function removeLocalImage(): Promise<void> {
   return removeImage(IMAGE);
@@ -65,7 +66,7 @@ test('without credentials the pull fails with an authentication reason naming th
   const last = await terminal(agent, record, 120_000);
   assert.equal(last.status.state, TaskState.TASK_FAILED);
   assert.equal(last.status.reason, Reason.REASON_CONTAINER_LAUNCH_FAILED);
-  assert.match(last.status.message ?? '', /127\.0\.0\.1:5000\/private\/busybox:e2e/);
+  assert.match(last.status.message ?? '', new RegExp(`${REGISTRY_PATTERN}/private/busybox:e2e`));
   assert.match(last.status.message ?? '', /requires credentials/);
   assert.equal(await exitCode(record), 0);
 });
@@ -73,7 +74,7 @@ test('without credentials the pull fails with an authentication reason naming th
 test('a missing image fails as not found', async (t) => {
   const agent = await startAgent(t);
   const task = privateTask('true');
-  task.container!.docker!.image = '127.0.0.1:5000/private/busybox:no-such-tag';
+  task.container!.docker!.image = `${REGISTRY}/private/busybox:no-such-tag`;
   const record = agent.launch(task, { sandboxFiles: { '.docker/config.json': CONFIG } });
   const last = await terminal(agent, record, 120_000);
   assert.deepEqual(states(record).filter((state) => state !== 'TASK_STARTING'), ['TASK_FAILED']);
@@ -91,7 +92,7 @@ test('force_pull_image pulls again an image that is present', async (t) => {
   const record = agent.launch(again, { sandboxFiles: { '.docker/config.json': CONFIG } });
   const last = await terminal(agent, record, 120_000);
   assert.equal(last.status.state, TaskState.TASK_FINISHED);
-  assert.match(sandboxFile(record, 'stderr'), /Pulled image '127\.0\.0\.1:5000\/private\/busybox:e2e'/);
+  assert.match(sandboxFile(record, 'stderr'), new RegExp(`Pulled image '${REGISTRY_PATTERN}/private/busybox:e2e'`));
 
   const plain = agent.launch(privateTask('true'), { sandboxFiles: { '.docker/config.json': CONFIG } });
   await terminal(agent, plain, 120_000);

@@ -8,13 +8,14 @@ import { allCommandLines, exitCode, removeImage, sandboxFile, shellTask, startAg
 import { mesos } from '../../src/proto/generated/mesos.js';
 
 const { TaskState } = mesos.v1;
+import { REGISTRY } from '../helpers/registry.js';
 
 const SECRET = 'sekrit-value-8c1f';
 const PASSWORD = 'testpassword';
 const TOKEN = 'bearer-token-5d2e';
 const AUTH_BLOB = Buffer.from(`testuser:${PASSWORD}`).toString('base64');
 const FORBIDDEN = [SECRET, PASSWORD, TOKEN, AUTH_BLOB];
-const IMAGE = '127.0.0.1:5000/private/busybox:e2e';
+const IMAGE = `${REGISTRY}/private/busybox:e2e`;
 const SEEDED = '.docker/config.json';
 
 
@@ -47,7 +48,7 @@ test('no secret in any argv, log line, status update or sandbox file', async (t)
   const scanner = setInterval(() => scans.push(allCommandLines()), 20);
   t.after(() => clearInterval(scanner));
   const record = agent.launch(task, {
-    sandboxFiles: { [SEEDED]: JSON.stringify({ auths: { '127.0.0.1:5000': { auth: AUTH_BLOB } } }) },
+    sandboxFiles: { [SEEDED]: JSON.stringify({ auths: { [REGISTRY]: { auth: AUTH_BLOB } } }) },
   });
   const last = await terminal(agent, record, 120_000);
   clearInterval(scanner);
