@@ -8,6 +8,7 @@
 //
 // A kill is orthogonal to the phase: before the start it ends the launch (killed during launch);
 // after it, the stop signal goes out and SIGKILL follows at the deadline.
+import { formatDuration } from '../config/duration.js';
 import { mesos } from '../proto/generated/mesos.js';
 import type { StatusFields } from './task-status.js';
 import { terminalStatus, type ContainerExit, type KillCause } from './terminal-status.js';
@@ -340,8 +341,8 @@ function timer(state: TaskMachineState, name: TimerName, now: number): Step {
       return state.kill && state.phase === 'running' ? sigkill(state) : { state, effects: [] };
     case 'kill-confirm': {
       if (state.phase === 'exited') return { state, effects: [] };
-      const seconds = Math.round(state.settings.killConfirmMs / 1000);
-      return step(state, { type: 'exit-unknown', message: `The Docker daemon did not confirm that the container stopped within ${seconds}s of SIGKILL` }, now);
+      const bound = formatDuration(state.settings.killConfirmMs);
+      return step(state, { type: 'exit-unknown', message: `The Docker daemon did not confirm that the container stopped within ${bound} of SIGKILL` }, now);
     }
   }
 }

@@ -42,6 +42,8 @@ export interface TaskRunnerOptions {
   readonly policy?: ContainerPolicy;
   // Take over the container an earlier executor of this sandbox started, instead of creating one.
   readonly adopt?: Adoption;
+  // How long the daemon may take to show the exit after SIGKILL (default: the API timeout + 10 s).
+  readonly killConfirmMs?: number;
   report(fields: StatusFields): void;
   // Something a restarted executor would need changed (a kill began or shortened): checkpoint it.
   changed?(): void;
@@ -138,7 +140,7 @@ export class TaskRunner {
     this.state = initialState({
       taskKillingCapable: options.taskKillingCapable,
       maxCompletionMs: nanos > 0 ? nanos / 1e6 : undefined,
-      killConfirmMs: options.docker.timeoutMs + KILL_CONFIRM_SLACK_MS,
+      killConfirmMs: options.killConfirmMs ?? options.docker.timeoutMs + KILL_CONFIRM_SLACK_MS,
     });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;

@@ -184,7 +184,7 @@ describe('kill of a running container', () => {
     const trace = run([...TO_RUNNING, [0, { type: 'kill', graceMs: 0, cause: 'framework' }], [40_000, { type: 'timer', name: 'kill-confirm' }]]);
     const last = reports(trace).at(-1)!;
     assert.equal(last.state, TaskState.TASK_FAILED);
-    assert.match(last.message ?? '', /did not confirm that the container stopped within 40s of SIGKILL/);
+    assert.match(last.message ?? '', /did not confirm that the container stopped within 40secs of SIGKILL/);
     assert.ok(kinds(trace).includes('close-output') && kinds(trace).includes('remove'));
   });
 

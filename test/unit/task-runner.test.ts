@@ -182,7 +182,7 @@ function sink(): Writable & { text: () => string } {
   return Object.assign(writable, { text: () => Buffer.concat(chunks).toString() });
 }
 
-function runner(runtime: FakeRuntime, options: { task?: mesos.v1.ITaskInfo; adopt?: Adoption; taskKillingCapable?: boolean } = {}) {
+function runner(runtime: FakeRuntime, options: { task?: mesos.v1.ITaskInfo; adopt?: Adoption; taskKillingCapable?: boolean; killConfirmMs?: number } = {}) {
   const reports: StatusFields[] = [];
   const stdout = sink();
   const stderr = sink();
@@ -195,6 +195,7 @@ function runner(runtime: FakeRuntime, options: { task?: mesos.v1.ITaskInfo; adop
     stdout,
     stderr,
     ...(options.adopt ? { adopt: options.adopt } : {}),
+    ...(options.killConfirmMs !== undefined ? { killConfirmMs: options.killConfirmMs } : {}),
     report: (fields) => reports.push(fields),
   });
   return { taskRunner, reports, stdout, stderr, states: () => reports.map((fields) => stateName(fields.state)) };
@@ -245,14 +246,14 @@ describe('task runner with a fake runtime', () => {
   });
 
   it('a daemon that never shows the exit after SIGKILL: TASK_FAILED saying so, the container removed', async () => {
-    const runtime = new FakeRuntime(10);
+    const runtime = new FakeRuntime();
     runtime.behaviour = { deaf: true };
-    const { taskRunner, states, reports } = runner(runtime);
+    const { taskRunner, states, reports } = runner(runtime, { killConfirmMs: 50 });
     await until('RUNNING', () => states().includes('TASK_RUNNING'));
     taskRunner.kill(0, 'framework');
     await taskRunner.done;
     assert.equal(states().at(-1), 'TASK_FAILED');
-    assert.match(reports.at(-1)!.message ?? '', /did not confirm that the container stopped within 10s of SIGKILL/);
+    assert.match(reports.at(-1)!.message ?? '', /did not confirm that the container stopped within 50ms of SIGKILL/);
     assert.equal(runtime.calls.at(-1), 'remove');
   });
 

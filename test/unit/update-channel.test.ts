@@ -154,6 +154,7 @@ describe('update channel', () => {
     refused.streams[0]!.end({ kind: 'refused', status: 403, message: 'Forbidden' });
     await until('lost', () => first.lost.length === 1);
     assert.match(first.lost[0]!, /the agent does not know this executor any more/);
+    first.updates.close();
 
     const away = new FakeLink();
     const second = channel(away, { recoveryTimeoutMs: 5 });
@@ -171,6 +172,7 @@ describe('update channel', () => {
     noCheckpoint.streams[0]!.end({ kind: 'closed', message: 'gone' });
     await until('lost', () => third.lost.length === 1);
     assert.match(third.lost[0]!, /does not checkpoint/);
+    third.updates.close();
   });
 
   it('a SUBSCRIBE never accepted within the registration timeout is a loss', async () => {
