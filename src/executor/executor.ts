@@ -75,6 +75,8 @@ export class Executor {
   private shutdownTimer: LongTimeout | undefined;
   private shuttingDown = false;
   private exiting = false;
+  // The root of cancellation: aborted when the executor exits, it ends whatever still waits.
+  private readonly lifetime = new AbortController();
   private resolveExit: (code: number) => void = () => undefined;
   private readonly exited: Promise<number>;
 
@@ -217,6 +219,7 @@ export class Executor {
       ...(adopt ? { adopt: { lastState: adopt.lastState, written: outputAlreadyWritten(), terminalReported: adopt.terminalReported, kill: adopt.kill } } : {}),
       report: (fields) => this.report(taskId, fields),
       changed: () => this.persist(),
+      signal: this.lifetime.signal,
     });
     this.runner.done.then(() => {
       this.runnerDone = true;
@@ -361,6 +364,7 @@ export class Executor {
         log.warn(`Could not remove the executor's state directory: ${errorMessage(error)}`);
       }
     }
+    this.lifetime.abort(new Error('The executor is exiting'));
     this.deps.docker.close();
     this.resolveExit(code);
   }

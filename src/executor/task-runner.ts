@@ -20,6 +20,7 @@ import { InvalidCheckError } from '../checks/check-definition.js';
 import { TaskChecks, type CheckListener } from '../checks/task-checks.js';
 import { killGraceMs } from './kill-grace.js';
 import { LongTimeout, settlesWithin, sleep } from '../timers.js';
+import { abortableSleep, retry } from '../retry.js';
 import { signalName } from './signals.js';
 import { skipFirstBytes } from './skip-bytes.js';
 import { taskProblem } from './task-validation.js';
@@ -44,6 +45,8 @@ export interface TaskRunnerOptions {
   readonly adopt?: Adoption;
   // How long the daemon may take to show the exit after SIGKILL (default: the API timeout + 10 s).
   readonly killConfirmMs?: number;
+  // The executor's lifetime: aborted, it ends everything this task still waits on.
+  readonly signal?: AbortSignal;
   report(fields: StatusFields): void;
   // Something a restarted executor would need changed (a kill began or shortened): checkpoint it.
   changed?(): void;
@@ -90,6 +93,8 @@ const KILL_CONFIRM_SLACK_MS = 10_000;
 const OUTPUT_EXIT_GRACE_MS = 2000;
 // The agent's default MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD.
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+// How often an unreachable daemon is asked again.
+const DAEMON_POLL_MS = 1000;
 
 type Exit = ContainerExit & { inspect?: Buffer | undefined };
 
@@ -106,7 +111,9 @@ export class TaskRunner {
   private stepping = false;
   private resolveDone: () => void = () => undefined;
   private readonly timers = new Map<TimerName, LongTimeout>();
-  // Cuts short every stream and watch once the task has ended; a pull has its own.
+  // The tree of cancellation: the executor's signal (options.signal) ends the task's, which ends
+  // the current pull's. The task's cuts short every stream and watch once the task has ended; a
+  // kill abandons only the pull.
   private readonly release = new AbortController();
   private readonly pullAbort = new AbortController();
   private spec: ContainerSpec | undefined;
@@ -145,6 +152,8 @@ export class TaskRunner {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
+    childOf(this.release, options.signal);
+    childOf(this.pullAbort, this.release.signal);
     // Validated first, so that every update carries check_status when the task has a check.
     try {
       this.checks = new TaskChecks(this.task);
@@ -513,7 +522,7 @@ export class TaskRunner {
           return `Lost contact with the Docker daemon for more than ${DAEMON_OUTAGE_MS / 1000}s (${errorMessage(error)}): the container's fate is unknown`;
         }
         log.warn(`Lost the exit watch on the container of task ${this.taskId}: ${errorMessage(error)}; asking again`);
-        await sleep(1000);
+        await abortableSleep(DAEMON_POLL_MS, this.release.signal);
         if (this.release.signal.aborted) return 'The task ended while its exit was awaited';
         const now = await this.inspect();
         if (now && now.parsed.State?.Running === false && hasStarted(now.parsed)) {
@@ -558,14 +567,13 @@ export class TaskRunner {
   private async daemonBack(): Promise<boolean> {
     const deadline = this.now() + DAEMON_OUTAGE_MS;
     let away = false;
-    while (this.now() < deadline && !this.release.signal.aborted) {
-      try {
-        await this.docker.ping();
-        return away;
-      } catch {
+    try {
+      await retry(() => this.docker.ping(), () => {
         away = true;
-        await sleep(1000);
-      }
+        return this.now() < deadline ? DAEMON_POLL_MS : undefined;
+      }, this.release.signal);
+    } catch {
+      // Still away at the bound, or the task ended meanwhile.
     }
     return away;
   }
@@ -624,23 +632,27 @@ export class TaskRunner {
     const id = this.state.containerId;
     if (!id) return { type: 'removed' };
     const deadline = this.now() + DAEMON_OUTAGE_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.docker.remove(id);
-        log.info(`Removed the container of task ${this.taskId}`);
-        return { type: 'removed' };
-      } catch (error) {
-        if (error instanceof DockerError && error.notFound) return { type: 'removed' };
+    try {
+      // The task's own signal is aborted by now: only the executor's end cuts this short.
+      await retry(() => this.docker.remove(id), (attempt, error) => {
         const unreachable = error instanceof DockerError && error.code === 'ERR_DOCKER_UNREACHABLE';
-        if ((!unreachable && attempt >= REMOVE_ATTEMPTS) || this.now() > deadline) {
-          log.error(`Could not remove the container of task ${this.taskId}: ${errorMessage(error)}; giving up`);
-          return { type: 'removed' };
-        }
+        if ((!unreachable && attempt >= REMOVE_ATTEMPTS) || this.now() > deadline) return undefined;
         log.warn(`Could not remove the container of task ${this.taskId} yet: ${errorMessage(error)}`);
-        await sleep(unreachable ? 1000 : 1000 * attempt);
-      }
+        return unreachable ? DAEMON_POLL_MS : 1000 * attempt;
+      }, this.options.signal);
+      log.info(`Removed the container of task ${this.taskId}`);
+    } catch (error) {
+      log.error(`Could not remove the container of task ${this.taskId}: ${errorMessage(error)}; giving up`);
     }
+    return { type: 'removed' };
   }
+}
+
+// Aborts `child` when `parent` aborts.
+function childOf(child: AbortController, parent: AbortSignal | undefined): void {
+  if (!parent) return;
+  if (parent.aborted) child.abort(parent.reason);
+  else parent.addEventListener('abort', () => child.abort(parent.reason), { once: true });
 }
 
 // Docker's events give the signal as a number, or as the name it was asked for.

@@ -9,6 +9,7 @@ import { errorMessage, log } from '../log.js';
 import { AgentCallError, type AgentConnection, type Call, type Event, type Subscription } from './agent-connection.js';
 import { stateName } from './task-states.js';
 import { LongTimeout, sleep } from '../timers.js';
+import { retry } from '../retry.js';
 import { UpdateLedger, type Update } from './update-ledger.js';
 
 const CallType = mesos.v1.executor.Call.Type;
@@ -200,21 +201,22 @@ export class UpdateChannel {
   // Sends one UPDATE, retrying while the same subscription lasts. Updates leave one at a time,
   // in order; anything not acknowledged goes out again with the next SUBSCRIBE.
   private async post(update: Update, generation: number): Promise<void> {
-    for (;;) {
-      if (generation !== this.generation || this.state !== 'subscribed') return;
-      if (!this.ledger.unacknowledged().includes(update)) return;
-      try {
-        await this.options.connection.send({ ...this.ids(), type: CallType.UPDATE, update });
-        return;
-      } catch (error) {
+    const due = (): boolean => generation === this.generation && this.state === 'subscribed' && this.ledger.unacknowledged().includes(update);
+    try {
+      await retry(async () => {
+        if (due()) await this.options.connection.send({ ...this.ids(), type: CallType.UPDATE, update });
+      }, (_attempt, error) => {
         const status = error instanceof AgentCallError ? error.status : undefined;
         if (status !== undefined && permanentRefusal(status)) {
           log.error(`Agent rejected ${stateName(update.status.state)} of task ${update.status.task_id?.value}: ${errorMessage(error)}`);
-          return;
+          return undefined;
         }
+        if (!due()) return undefined;
         log.warn(`Could not send ${stateName(update.status.state)}: ${errorMessage(error)}; retrying`);
-        await sleep(UPDATE_RETRY_MS);
-      }
+        return UPDATE_RETRY_MS;
+      });
+    } catch {
+      // Refused for good (logged), or the subscription ended: the next SUBSCRIBE carries it.
     }
   }
 
