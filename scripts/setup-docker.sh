@@ -14,6 +14,12 @@ engine_up() { docker -H "unix://$socket" version --format '{{.Server.Version}}' 
 need_packages=()
 command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 [ -x /usr/bin/busybox ] && /usr/bin/busybox --list >/dev/null 2>&1 || need_packages+=(busybox-static)
+# The fetcher decompresses .bz2 and .xz archives with these (by absolute path); the fetcher tests
+# build their archives with tar and zip.
+[ -x /usr/bin/bzip2 ] || need_packages+=(bzip2)
+[ -x /usr/bin/xz ] || need_packages+=(xz-utils)
+[ -x /usr/bin/tar ] || need_packages+=(tar)
+[ -x /usr/bin/zip ] || need_packages+=(zip)
 # shellcheck source=install-packages.sh
 . "$(dirname "${BASH_SOURCE[0]}")/install-packages.sh"
 install_packages ${need_packages[@]+"${need_packages[@]}"}

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { decodeCall, encodeEvent, type ContentType } from '../protocol/codec.js';
@@ -15,6 +16,10 @@ import { mesos } from '../proto/generated/mesos.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { validateExecutorCall } from './call-validation.js';
 import { launchExecutor, sandboxPath, type LaunchSpec, type SandboxFile } from './launcher.js';
+import { fetchUris, type FetcherSettings, type FetchEvent, type FetchUri } from '../fetcher/fetcher.js';
+import { FetchError } from '../fetcher/fetch-error.js';
+import { ExecutorError } from '../errors.js';
+import { fetchFailureMessage, launchFailedStatus } from './launch-failure.js';
 
 const JSON_TYPE: ContentType = 'application/json';
 const PROTOBUF_TYPE: ContentType = 'application/x-protobuf';
@@ -43,6 +48,34 @@ export interface LocalAgentOptions {
   readonly holdLaunch?: boolean;
   // Where executors' stdout/stderr go instead of the sandbox files (see LaunchSpec.output).
   readonly executorOutput?: LaunchSpec['output'];
+  // The fetcher's bounds and cache (default cache: <workDir>/fetcher-cache, outside every sandbox).
+  readonly fetcher?: Partial<FetcherSettings>;
+}
+
+// A task whose container could not be launched: the executor never ran; the agent's own
+// TASK_FAILED is the one update.
+export interface FailedLaunch {
+  readonly executorId: string;
+  readonly containerId: string;
+  readonly containerName: string;
+  readonly sandbox: string;
+  readonly task: mesos.v1.ITaskInfo;
+  readonly updates: ReceivedUpdate[];
+}
+
+export class ContainerLaunchError extends ExecutorError<'ERR_CONTAINER_LAUNCH'> {
+  readonly launch: FailedLaunch;
+
+  constructor(message: string, launch: FailedLaunch, options: { cause?: unknown } = {}) {
+    super(message, { name: 'ContainerLaunchError', code: 'ERR_CONTAINER_LAUNCH', cause: options.cause });
+    this.launch = launch;
+  }
+}
+
+// Every URI the agent fetches for a task, in the order it fetches them: the executor's
+// (when the TaskInfo carries an ExecutorInfo), then the task's.
+export function taskUris(task: mesos.v1.ITaskInfo): FetchUri[] {
+  return [...(task.executor?.command?.uris ?? []), ...(task.command?.uris ?? [])];
 }
 
 export interface ReceivedUpdate {
@@ -88,6 +121,8 @@ export class LocalAgent extends EventEmitter {
   autoAcknowledge: boolean;
   private readonly options: LocalAgentOptions;
   private readonly executors = new Map<string, ExecutorRecord>();
+  // Tasks whose URIs are being fetched (their executor is not started yet).
+  private readonly fetching = new Set<string>();
   private readonly seenUuids = new Set<string>();
   private server: http.Server | undefined;
   private socketServer: http.Server | undefined;
@@ -165,11 +200,50 @@ export class LocalAgent extends EventEmitter {
     return sandboxPath({ workDir: this.options.workDir, agentId: this.agentId, frameworkId: this.frameworkId, executorId, containerId });
   }
 
+  // Launches a task as the agent does: every URI fetched into the sandbox first, then the
+  // executor started. A fetch failure starts nothing: the agent's TASK_FAILED is recorded and
+  // emitted, and the returned promise rejects with a ContainerLaunchError holding it.
+  async launchTask(task: mesos.v1.ITaskInfo, options: { sandboxFiles?: Readonly<Record<string, SandboxFile>>; containerId?: string } = {}): Promise<ExecutorRecord> {
+    const executorId = this.checkNew(task);
+    const containerId = options.containerId ?? randomUUID();
+    const sandbox = this.sandboxOf(executorId, containerId);
+    mkdirSync(sandbox, { recursive: true });
+    this.fetching.add(executorId);
+    try {
+      await fetchUris(taskUris(task), {
+        sandbox,
+        settings: { cacheDir: join(this.options.workDir, 'fetcher-cache'), ...this.options.fetcher },
+        onEvent: (event: FetchEvent) => this.emit('fetch', executorId, event),
+      });
+    } catch (error) {
+      const why = error instanceof FetchError ? error.message : `the fetcher failed: ${(error as Error).message}`;
+      const status = launchFailedStatus({ taskId: executorId, executorId, agentId: this.agentId, containerId, why: fetchFailureMessage(containerId, why) });
+      const update: ReceivedUpdate = { executorId, status, duplicate: false, viaSubscribe: false };
+      const failed: FailedLaunch = { executorId, containerId, containerName: `mesos-${containerId}`, sandbox, task, updates: [update] };
+      this.emit('update', update);
+      throw new ContainerLaunchError(status.message, failed, { cause: error });
+    } finally {
+      this.fetching.delete(executorId);
+    }
+    return this.startExecutor(task, executorId, containerId, options.sandboxFiles);
+  }
+
+  // Starts the executor at once, with a sandbox prepared by the caller (sandboxFiles). A task
+  // with URIs goes through launchTask, which fetches them first.
   launch(task: mesos.v1.ITaskInfo, options: { sandboxFiles?: Readonly<Record<string, SandboxFile>>; containerId?: string } = {}): ExecutorRecord {
+    const executorId = this.checkNew(task);
+    if (taskUris(task).length > 0) throw new Error(`Task ${executorId} has URIs to fetch: launch it with launchTask()`);
+    return this.startExecutor(task, executorId, options.containerId ?? randomUUID(), options.sandboxFiles);
+  }
+
+  private checkNew(task: mesos.v1.ITaskInfo): string {
     const executorId = task.task_id?.value;
     if (!executorId) throw new Error('The TaskInfo has no task_id');
-    if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
-    const containerId = options.containerId ?? randomUUID();
+    if (this.executors.has(executorId) || this.fetching.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
+    return executorId;
+  }
+
+  private startExecutor(task: mesos.v1.ITaskInfo, executorId: string, containerId: string, sandboxFiles: Readonly<Record<string, SandboxFile>> | undefined): ExecutorRecord {
     const spec: LaunchSpec = {
       executorPath: this.options.executorPath,
       workDir: this.options.workDir,
@@ -190,7 +264,7 @@ export class LocalAgent extends EventEmitter {
       mappedDirectory: this.options.mappedDirectory ?? '/mnt/mesos/sandbox',
       extraFlags: this.options.executorFlags,
       extraEnv: this.options.executorEnv,
-      sandboxFiles: options.sandboxFiles,
+      sandboxFiles,
       output: this.options.executorOutput,
     };
     const launched = launchExecutor(spec);

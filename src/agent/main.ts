@@ -1,5 +1,6 @@
 // Entry point of dist/agent.js, the local agent: runs one task end to end on this machine.
 //   node dist/agent.js run examples/hello-task.json
+//   node dist/agent.js fetch <uri>... --sandbox=<dir>
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +12,11 @@ import { DockerRuntime } from '../docker/docker-runtime.js';
 import { sweepOrphans } from '../docker/orphan-sweep.js';
 import { isTerminalState, stateName } from '../executor/task-states.js';
 import { mesos } from '../proto/generated/mesos.js';
-import { LocalAgent, type ReceivedUpdate } from './local-agent.js';
+import { ContainerLaunchError, LocalAgent, type ExecutorRecord, type ReceivedUpdate } from './local-agent.js';
+import { toMesosJson } from '../protocol/mesos-json.js';
+import type { FetchEvent } from '../fetcher/fetcher.js';
+import { fetchCommand, fetchHelp } from './fetch-command.js';
+import { describeFetchEvent, fetcherFlags, fetcherSettings } from './fetcher-flags.js';
 import { readTaskInfo, TaskFileError } from './task-file.js';
 
 const { TaskState } = mesos.v1;
@@ -25,12 +30,20 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'checkpoint', kind: 'bool', help: 'Run as a checkpointing framework', default: 'false' },
   { name: 'task_killing_state', kind: 'bool', help: 'Framework has the TASK_KILLING_STATE capability', default: 'true' },
   { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
+  { name: 'json_updates', kind: 'bool', help: 'Print each status update as one line of Mesos JSON (a TaskStatus) on stdout; everything else goes to stderr', default: 'false' },
+  ...fetcherFlags('<work_dir>/fetcher-cache'),
   { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
 ];
 const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\n'
+  + '       node dist/agent.js fetch <uri>... --sandbox=<dir> [--name=value ...]  (see fetch --help)\n'
   + '       node dist/agent.js sweep [--docker_socket=<path>] [--dry_run]\n\n'
   + 'run: runs one TaskInfo (Mesos JSON) through the Docker executor on this machine, printing each\n'
-  + 'status update as it arrives. Exits 0 when the task finishes, 1 otherwise.\n'
+  + 'status update as it arrives. The URIs of the task\'s CommandInfo (and of its ExecutorInfo) are\n'
+  + 'fetched into the sandbox first (docs/fetcher.md); a failed fetch fails the task before any\n'
+  + 'container exists. Fetch progress goes to stderr. With --json_updates, stdout holds only the\n'
+  + 'updates, one Mesos-JSON TaskStatus per line (a resent update, same uuid, is not repeated).\n'
+  + 'Exits 0 when the task finishes, 1 otherwise.\n'
+  + 'fetch: fetches URIs into a directory, as the agent does before a task starts.\n'
   + 'sweep: stops and removes the containers whose executor is gone, and lists them.';
 
 const SWEEP_FLAGS: readonly FlagSpec[] = [
@@ -63,6 +76,11 @@ async function sweep(argv: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command, taskPath, ...rest] = argv;
   if (command === 'sweep') return sweep(argv.slice(1));
+  if (command === 'fetch') return fetchCommand(argv.slice(1));
+  if (command === 'help' && taskPath === 'fetch') {
+    process.stdout.write(`${fetchHelp()}\n`);
+    return 0;
+  }
   if (command === undefined || command === '--help' || command === 'help') {
     process.stdout.write(`${formatHelp(USAGE, FLAGS)}\n`);
     return command === undefined ? 1 : 0;
@@ -78,14 +96,19 @@ async function main(argv: string[]): Promise<number> {
     if (!parsed.ok) throw new ConfigError(`Invalid --${name}: ${parsed.error}`);
     return parsed.ms;
   };
+  const jsonUpdates = parseBool('--json_updates', flags.get('json_updates') ?? 'false');
+  // With --json_updates stdout carries the updates alone.
+  if (jsonUpdates) sayTo = (text) => process.stderr.write(text);
   const killAfter = duration('kill_after');
   const killGrace = duration('kill_grace_period');
   const here = dirname(fileURLToPath(import.meta.url));
   const executorPath = resolve(flags.get('executor') ?? join(here, 'mesos-docker-executor'));
   if (!existsSync(executorPath)) throw new ConfigError(`Executor '${executorPath}' does not exist: run 'npm run build' first`);
 
+  const workDir = resolve(flags.get('work_dir') ?? join(tmpdir(), 'mesos-local-agent'));
   const agent = new LocalAgent({
-    workDir: resolve(flags.get('work_dir') ?? join(tmpdir(), 'mesos-local-agent')),
+    workDir,
+    fetcher: fetcherSettings(flags, join(workDir, 'fetcher-cache')),
     executorPath,
     checkpoint: parseBool('--checkpoint', flags.get('checkpoint') ?? 'false'),
     frameworkCapabilities: parseBool('--task_killing_state', flags.get('task_killing_state') ?? 'true') ? [mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE] : [],
@@ -96,22 +119,38 @@ async function main(argv: string[]): Promise<number> {
   await agent.start();
   say(`local agent ${agent.agentId} listening on ${agent.host}:${agent.port}`);
 
-  const record = agent.launch(task);
-  say(`launched executor for task ${record.executorId}, container ${record.containerName}`);
-  say(`sandbox ${record.sandbox}`);
-
   let last: ReceivedUpdate | undefined;
+  // Fetch progress goes to stderr whatever the output mode: it is not an update.
+  agent.on('fetch', (_executorId: string, event: FetchEvent) => {
+    process.stderr.write(`${describeFetchEvent(event)}\n`);
+  });
   agent.on('update', (update: ReceivedUpdate) => {
     const status = update.status;
+    if (jsonUpdates && !update.duplicate) {
+      process.stdout.write(`${JSON.stringify(toMesosJson('mesos.v1.TaskStatus', mesos.v1.TaskStatus.fromObject(status)))}\n`);
+    }
     say(`${stateName(status.state).padEnd(14)} ${status.message ?? ''}${update.duplicate ? ' (resent)' : ''}`.trimEnd());
     if (status.state === TaskState.TASK_RUNNING && killAfter !== undefined && !update.duplicate) {
       setTimeout(() => {
         say(`sending KILL${killGrace !== undefined ? ` with a ${flags.get('kill_grace_period')} grace period` : ''}`);
-        agent.kill(record.executorId, killGrace);
+        agent.kill(update.executorId, killGrace);
       }, killAfter);
     }
     if (isTerminalState(status.state)) last = update;
   });
+
+  let record: ExecutorRecord;
+  try {
+    record = await agent.launchTask(task);
+  } catch (error) {
+    if (!(error instanceof ContainerLaunchError)) throw error;
+    // The agent's TASK_FAILED was printed as an update; no executor ran.
+    say(`no executor started for task ${error.launch.executorId}; sandbox ${error.launch.sandbox}`);
+    await agent.stop();
+    return 1;
+  }
+  say(`launched executor for task ${record.executorId}, container ${record.containerName}`);
+  say(`sandbox ${record.sandbox}`);
   let interrupted = false;
   process.on('SIGINT', () => {
     if (interrupted) process.exit(130);
@@ -125,13 +164,18 @@ async function main(argv: string[]): Promise<number> {
   await agent.stop();
   for (const name of ['stdout', 'stderr']) {
     say(`--- sandbox ${name} ---`);
-    process.stdout.write(tail(readFileSync(join(record.sandbox, name)), 4096));
+    sayTo(tail(readFileSync(join(record.sandbox, name)), 4096));
   }
   return last?.status.state === TaskState.TASK_FINISHED ? 0 : 1;
 }
 
+// Human output: stdout, or stderr when stdout carries --json_updates.
+let sayTo = (text: string): void => {
+  process.stdout.write(text);
+};
+
 function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+  sayTo(`${line}\n`);
 }
 
 function tail(bytes: Buffer, max: number): string {
