@@ -3,6 +3,7 @@
 // as it comes, with an inactivity bound, rate-limited progress messages and classified failures.
 import type { ContainerRuntime } from './container-runtime.js';
 import { DockerError } from './docker-error.js';
+import { retry } from '../retry.js';
 import { ExecutorError } from '../errors.js';
 import { DEFAULT_PULL_INACTIVITY_TIMEOUT_MS, pullRecordError } from './docker-runtime.js';
 import { parseRecord, type JsonRecord } from './json-lines.js';
@@ -64,7 +65,9 @@ export async function ensureImage(docker: ContainerRuntime, image: string, optio
   const reference = parseImageReference(image);
   const name = inspectName(reference);
   if (!options.forcePull && await imagePresent(docker, image, name, options)) return { pulled: false };
-  await pullImage(docker, reference, options);
+  await retry(() => pullImage(docker, reference, options), (attempt, error) => (
+    attempt < SHARED_DOWNLOAD_ATTEMPTS && cancelledByAnother(error) && !options.signal?.aborted ? SHARED_DOWNLOAD_RETRY_MS : undefined
+  ));
   if (!await imagePresent(docker, image, name, options)) {
     throw new ImagePullError(
       `Failed to pull image '${image}': Docker reported the pull complete but has no image '${name}'`,
@@ -72,6 +75,16 @@ export async function ensureImage(docker: ContainerRuntime, image: string, optio
     );
   }
   return { pulled: true };
+}
+
+// The daemon shares a layer's download among every pull that needs it: when another client
+// cancels its pull, ours can end with that client's "operation was aborted" though nothing asked
+// us to stop. Such a pull is tried again, a bounded number of times.
+const SHARED_DOWNLOAD_ATTEMPTS = 3;
+const SHARED_DOWNLOAD_RETRY_MS = 500;
+
+function cancelledByAnother(error: unknown): boolean {
+  return error instanceof ImagePullError && error.kind === 'daemon' && /operation was aborted|context canceled/i.test(error.daemonMessage ?? '');
 }
 
 // The name to inspect: as given, with ":latest" when it has neither tag nor digest (as the stock

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  classifyPullFailure, ImagePullError, inspectName, parseEvent, ProgressThrottle, PullProgress, pullFailureMessage,
+  classifyPullFailure, ensureImage, ImagePullError, inspectName, parseEvent, ProgressThrottle, PullProgress, pullFailureMessage,
   type ImagePullFailureKind,
 } from '../../src/docker/image-pull.js';
 import { parseImageReference } from '../../src/docker/image-reference.js';
+import { DockerError } from '../../src/docker/docker-error.js';
+import type { ContainerRuntime } from '../../src/docker/container-runtime.js';
 
 test('the name inspected is the image as given, with :latest when it has neither tag nor digest', () => {
   const digest = `sha256:${'a'.repeat(64)}`;
@@ -184,4 +186,36 @@ test('an ImagePullError carries a stable code per kind and says whether a retry 
     assert.equal(error.transient, transient, kind);
     assert.equal(error.image, 'x:1');
   }
+});
+
+// A runtime for ensureImage alone: the image is missing until a pull succeeds; each pull answers
+// with the next of `outcomes` (an error message, or undefined for success).
+function pullingRuntime(outcomes: Array<string | undefined>) {
+  let present = false;
+  let pulls = 0;
+  const runtime = {
+    timeoutMs: 1000,
+    hasImage: async () => present,
+    pull: async () => {
+      const outcome = outcomes[pulls++];
+      if (outcome !== undefined) throw new DockerError(outcome, { status: 200 });
+      present = true;
+    },
+  } as unknown as ContainerRuntime;
+  return { runtime, pulls: () => pulls };
+}
+
+test('a pull that ends with another client\'s cancel of a shared layer is tried again, a bounded number of times', async () => {
+  const options = { forcePull: false, auth: undefined, onProgress: () => undefined, timeoutMs: 1000, progressIntervalMs: 0 };
+  const once = pullingRuntime(['The operation was aborted', undefined]);
+  assert.deepEqual(await ensureImage(once.runtime, 'busybox:1', options), { pulled: true });
+  assert.equal(once.pulls(), 2);
+
+  const always = pullingRuntime(['context canceled', 'context canceled', 'context canceled', undefined]);
+  await assert.rejects(ensureImage(always.runtime, 'busybox:1', options), (error: unknown) => error instanceof ImagePullError && error.kind === 'daemon');
+  assert.equal(always.pulls(), 3);
+
+  const other = pullingRuntime(['manifest unknown', undefined]);
+  await assert.rejects(ensureImage(other.runtime, 'busybox:1', options), ImagePullError);
+  assert.equal(other.pulls(), 1, 'any other failure is not retried');
 });
