@@ -157,6 +157,7 @@ export class TaskRunner {
   private memoryTimer: NodeJS.Timeout | undefined;
   private memory: { at: string; counters: MemoryCounters } | undefined;
   private oomNoticed = false;
+  private oomNotice: Promise<void> = Promise.resolve();
   private oomKillsReported = 0;
   // For the post-mortem.
   private readonly timeline: TimelineEntry[] = [];
@@ -645,7 +646,15 @@ export class TaskRunner {
 
   // An OOM kill in the container: the machine destroys the container at once. Whether the main
   // process was the victim shows as its exit within moments (then 137, SIGKILL).
-  private async noticeOom(): Promise<void> {
+  private noticeOom(): Promise<void> {
+    // One at a time: a later notice (the daemon sends two events for one kill) waits for the first's verdict.
+    this.oomNotice = this.oomNotice.then(() => this.oneOomNotice()).catch((error: unknown) => {
+      log.error(`Could not act on the OOM kill in the container of task ${this.taskId}: ${errorMessage(error)}`);
+    });
+    return this.oomNotice;
+  }
+
+  private async oneOomNotice(): Promise<void> {
     const first = !this.oomNoticed;
     this.oomNoticed = true;
     let victim: 'main' | 'other' | undefined;
