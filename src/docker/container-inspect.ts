@@ -4,6 +4,7 @@
 export interface ContainerInspect {
   Id?: string;
   Name?: string;
+  Created?: string;
   State?: {
     Status?: string;
     Running?: boolean;
@@ -15,7 +16,7 @@ export interface ContainerInspect {
     FinishedAt?: string;
   };
   Config?: { StopSignal?: string; Labels?: Record<string, string> };
-  HostConfig?: { NetworkMode?: string; Memory?: number };
+  HostConfig?: { NetworkMode?: string; Memory?: number; CgroupParent?: string };
   NetworkSettings?: {
     IPAddress?: string;
     GlobalIPv6Address?: string;

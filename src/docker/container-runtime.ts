@@ -73,6 +73,10 @@ export interface ContainerRuntime {
   logs(id: string, signal?: AbortSignal): Promise<OutputStream>;
   // The container's past events of the given actions, between two Unix times (seconds).
   events(id: string, actions: readonly string[], since: number, until: number, signal?: AbortSignal): Promise<ContainerEvent[]>;
+  // The container's events of the given actions from `since` (Unix seconds) on, past ones first,
+  // each given to `onEvent` as it comes; settles when the stream ends (the signal aborted, the
+  // daemon went away) and fails with a DockerError when it breaks.
+  followEvents(id: string, actions: readonly string[], since: number, onEvent: (event: ContainerEvent) => void, signal?: AbortSignal): Promise<void>;
   // Force-removes the container and its anonymous volumes; a missing container is not an error.
   remove(id: string, signal?: AbortSignal): Promise<void>;
   // Containers (running or not) carrying every given label (`key` or `key=value`).

@@ -108,6 +108,20 @@ export class DockerRuntime implements ContainerRuntime {
     return events;
   }
 
+  async followEvents(id: string, actions: readonly string[], since: number, onEvent: (event: ContainerEvent) => void, signal?: AbortSignal): Promise<void> {
+    const filters = JSON.stringify({ container: [id], type: ['container'], event: actions });
+    // No `until` and no idle bound: the daemon holds the stream open and sends each event as it happens.
+    const response = await this.connection.stream(request('GET', '/events', signal, { query: { since: unixTime(since), filters } }));
+    try {
+      await readJsonLines(response, { maxLength: MAX_LINE_LENGTH, tooLong: 'the event stream has a line longer than 1 MiB' }, (record) => {
+        onEvent(containerEvent(record));
+      });
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw error instanceof DockerError ? error : new DockerError(`Lost the event stream of container ${id}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
   async remove(id: string, signal?: AbortSignal): Promise<void> {
     await this.connection.whole(request('DELETE', `/containers/${encodeURIComponent(id)}`, signal, { query: { force: 1, v: 1 }, accept: [404] }));
   }

@@ -107,7 +107,7 @@ export function touchCheckpoint(stateDirectory: string): void {
   }
 }
 
-const KILL_CAUSES: readonly KillCause[] = ['framework', 'shutdown', 'agent-lost', 'health-check', 'max-completion'];
+const KILL_CAUSES: readonly KillCause[] = ['framework', 'shutdown', 'agent-lost', 'health-check', 'max-completion', 'oom'];
 
 function killInProgress(value: unknown): KillInProgress | undefined {
   if (value === null || typeof value !== 'object') return undefined;

@@ -17,7 +17,7 @@ import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, stateName } from './task-states.js';
 import { readCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { removeStateDirectory } from '../state/state-directory.js';
-import { checkNeedsSecrets } from './secret-free-task.js';
+import { checkNeedsSecrets, secretVariableNames } from './secret-free-task.js';
 import { outputAlreadyWritten } from './output-resume.js';
 import { LongTimeout, settlesWithin } from '../timers.js';
 import { killGraceMs } from './kill-grace.js';
@@ -426,10 +426,4 @@ function withoutBlindChecks(task: mesos.v1.ITaskInfo): mesos.v1.ITaskInfo {
   log.warn(`After the restart, the task's ${[dropHealth && 'health check', dropCheck && 'check'].filter(Boolean).join(' and ')} cannot run: SECRET values are never kept on disk`);
   const { health_check: healthCheck, check: generalCheck, ...rest } = task;
   return { ...rest, ...(dropHealth ? {} : { health_check: healthCheck }), ...(dropCheck ? {} : { check: generalCheck }) };
-}
-
-// Names of the task's SECRET environment variables, whose values never leave in a status.
-function secretVariableNames(task: mesos.v1.ITaskInfo | undefined): Set<string> {
-  const variables = task?.command?.environment?.variables ?? [];
-  return new Set(variables.filter((variable) => variable.type === mesos.v1.Environment.Variable.Type.SECRET && variable.name).map((variable) => variable.name!));
 }

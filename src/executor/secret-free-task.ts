@@ -42,3 +42,9 @@ function emptySecret(secret: mesos.v1.ISecret): mesos.v1.ISecret {
     ...(secret.value ? { value: { data: new Uint8Array(0) } } : {}),
   };
 }
+
+// Names of the task's SECRET environment variables, whose values never leave in a status or a file.
+export function secretVariableNames(task: mesos.v1.ITaskInfo | undefined): Set<string> {
+  const variables = task?.command?.environment?.variables ?? [];
+  return new Set(variables.filter((variable) => variable.type === mesos.v1.Environment.Variable.Type.SECRET && variable.name).map((variable) => variable.name!));
+}

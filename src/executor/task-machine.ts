@@ -7,11 +7,13 @@
 //   adopting ------------------------------------^ (a container an earlier executor started)
 //
 // A kill is orthogonal to the phase: before the start it ends the launch (killed during launch);
-// after it, the stop signal goes out and SIGKILL follows at the deadline.
+// after it, the stop signal goes out and SIGKILL follows at the deadline. An OOM kill in the
+// container is a kill without grace (Mesos's memory isolator destroys the container at the OOM)
+// and decides the terminal update whatever else happened.
 import { formatDuration } from '../config/duration.js';
 import { mesos } from '../proto/generated/mesos.js';
 import type { StatusFields } from './task-status.js';
-import { terminalStatus, type ContainerExit, type KillCause } from './terminal-status.js';
+import { terminalStatus, type ContainerExit, type KillCause, type OomSeen } from './terminal-status.js';
 
 const { TaskState } = mesos.v1;
 const { Reason } = mesos.v1.TaskStatus;
@@ -51,6 +53,8 @@ export interface TaskMachineState {
   readonly kill: Kill | undefined;
   readonly runningReported: boolean;
   readonly exit: (ContainerExit & { readonly inspect?: Buffer | undefined }) | undefined;
+  // An OOM kill seen in the container while the task ran.
+  readonly oom: OomSeen | undefined;
   // The one terminal update, once decided.
   readonly terminal: StatusFields | undefined;
 }
@@ -82,7 +86,10 @@ export type TaskEvent =
   | { readonly type: 'timer'; readonly name: TimerName }
   | { readonly type: 'exited'; readonly exit: ContainerExit & { readonly inspect?: Buffer | undefined } }
   | { readonly type: 'exit-unknown'; readonly message: string }
-  | { readonly type: 'output-drained' }
+  // stderrTail: the container's last words on stderr, for a failure of its own.
+  | { readonly type: 'output-drained'; readonly stderrTail?: string | undefined }
+  // The kernel's OOM killer struck in the container (the `oom` event, or the cgroup's counters).
+  | { readonly type: 'oom'; readonly oom: OomSeen }
   // A health or check result to report while the task runs.
   | { readonly type: 'check-update'; readonly fields: StatusFields }
   | { readonly type: 'removed' }
@@ -128,6 +135,7 @@ export function initialState(settings: TaskSettings): TaskMachineState {
     kill: undefined,
     runningReported: false,
     exit: undefined,
+    oom: undefined,
     terminal: undefined,
   };
 }
@@ -205,7 +213,9 @@ export function step(state: TaskMachineState, event: TaskEvent, now: number): St
     }
     case 'output-drained':
       if (state.phase !== 'exited' || !state.exit) return refuse('no exit seen');
-      return finish(state, terminalFields(state, state.exit));
+      return finish(state, terminalFields(state, state.exit, event.stderrTail));
+    case 'oom':
+      return oom(state, event.oom, now);
     case 'check-update':
       // No check result may follow a kill or the container's end.
       if (state.phase !== 'running' || state.kill || state.terminal) return { state, effects: [] };
@@ -283,7 +293,7 @@ function kill(state: TaskMachineState, event: Extract<TaskEvent, { type: 'kill' 
   if (!state.kill) {
     next = { ...state, kill: { cause: event.cause, graceMs, deadline: now + graceMs, stopSignalSent: false, sigkillSent: false, detail: event.detail } };
     effects.push({ type: 'cancel-timer', name: 'completion' });
-    if (state.settings.taskKillingCapable && event.cause !== 'max-completion') {
+    if (state.settings.taskKillingCapable && event.cause !== 'max-completion' && event.cause !== 'oom') {
       effects.push({ type: 'report', fields: { state: TaskState.TASK_KILLING } });
     }
     // A pull in progress is abandoned: the task will never run. Nothing else is cut short: an
@@ -302,6 +312,19 @@ function kill(state: TaskMachineState, event: Extract<TaskEvent, { type: 'kill' 
   }
   effects.push({ type: 'checkpoint' });
   return { state: next, effects };
+}
+
+// Recorded for the terminal update, and the container destroyed at once if it still runs.
+function oom(state: TaskMachineState, seen: OomSeen, now: number): Step {
+  const known = state.oom;
+  const merged: OomSeen = {
+    kills: Math.max(seen.kills, known?.kills ?? 0, 1),
+    victim: known?.victim ?? seen.victim,
+    limitBytes: known?.limitBytes ?? seen.limitBytes,
+  };
+  const next = { ...state, oom: merged };
+  if (known || !next.started || state.phase === 'exited') return { state: next, effects: [] };
+  return kill(next, { type: 'kill', graceMs: 0, cause: 'oom' }, now);
 }
 
 // The stop signal now (once), SIGKILL when the deadline passes.
@@ -356,7 +379,7 @@ function killedBeforeStart(state: TaskMachineState, when: string): Step {
   });
 }
 
-function terminalFields(state: TaskMachineState, exit: ContainerExit & { readonly inspect?: Buffer | undefined }): StatusFields {
+function terminalFields(state: TaskMachineState, exit: ContainerExit & { readonly inspect?: Buffer | undefined }, stderrTail: string | undefined): StatusFields {
   const kill = state.kill
     ? {
       cause: state.kill.cause,
@@ -368,7 +391,7 @@ function terminalFields(state: TaskMachineState, exit: ContainerExit & { readonl
     : undefined;
   // The final inspect rides along, for a post-mortem of how the container ended.
   const data = exit.inspect ? Buffer.concat([Buffer.from('['), exit.inspect, Buffer.from(']')]) : undefined;
-  return { ...terminalStatus(exit, kill), ...(data ? { data } : {}) };
+  return { ...terminalStatus(exit, kill, { oom: state.oom, stderrTail }), ...(data ? { data } : {}) };
 }
 
 // The one terminal update: decided once, reported, and then the container goes.

@@ -15,7 +15,13 @@ import { loadRegistryAuth, RegistryAuthError } from '../docker/registry-auth.js'
 import { policyViolation } from '../docker/container-policy.js';
 import { realHostPath } from '../docker/real-host-path.js';
 import type { ContainerPolicy } from '../config/policy-flags.js';
-import { errorMessage, log, registerSecret } from '../log.js';
+import { errorMessage, log, redact, registerSecret } from '../log.js';
+import { readMemoryCounters, type MemoryCounters } from '../docker/cgroup-memory.js';
+import { writeSandboxFile } from '../sandbox-write.js';
+import { OutputTail, recordedTo } from './output-tail.js';
+import { HEALTH_RESULTS_KEPT, postmortem, POSTMORTEM_FILE, type HealthResult, type TimelineEntry } from './postmortem.js';
+import { secretVariableNames } from './secret-free-task.js';
+import { stateName } from './task-states.js';
 import { InvalidCheckError } from '../checks/check-definition.js';
 import { TaskChecks, type CheckListener } from '../checks/task-checks.js';
 import { killGraceMs } from './kill-grace.js';
@@ -95,6 +101,13 @@ const OUTPUT_EXIT_GRACE_MS = 2000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 // How often an unreachable daemon is asked again.
 const DAEMON_POLL_MS = 1000;
+// How often the container's memory counters are read: a fresh snapshot for the post-mortem, and
+// an OOM noticed even when the daemon's `oom` event was lost (a daemon restart).
+const MEMORY_SAMPLE_MS = 2000;
+// How long after an OOM the main process's exit may take to show, to tell whether it was the victim.
+const OOM_VICTIM_WINDOW_MS = 300;
+// Status updates kept for the post-mortem.
+const TIMELINE_KEPT = 50;
 
 type Exit = ContainerExit & { inspect?: Buffer | undefined };
 
@@ -136,6 +149,19 @@ export class TaskRunner {
   // What every health and check update repeats from TASK_RUNNING, and the last health verdict.
   private runningContainerStatus: mesos.v1.IContainerStatus | undefined;
   private lastHealthy: boolean | undefined;
+  // What the container last wrote, for its terminal message and the post-mortem.
+  private stdoutTail = new OutputTail();
+  private stderrTail = new OutputTail();
+  // The memory watch: the daemon's `oom` events and the cgroup's counters.
+  private memoryWatched = false;
+  private memoryTimer: NodeJS.Timeout | undefined;
+  private memory: { at: string; counters: MemoryCounters } | undefined;
+  private oomNoticed = false;
+  private oomNotice: Promise<void> = Promise.resolve();
+  private oomKillsReported = 0;
+  // For the post-mortem.
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly healthResults: HealthResult[] = [];
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -272,6 +298,9 @@ export class TaskRunner {
 
   // With a general check, every update carries the current check_status (spec 3.13).
   private report(fields: StatusFields): void {
+    this.timeline.push(timelineEntry(fields, this.now()));
+    // Bounded for a long life of health updates: the first entry and the latest ones.
+    if (this.timeline.length > TIMELINE_KEPT) this.timeline.splice(1, 1);
     const checkStatus = fields.check_status ? undefined : this.checks?.currentCheckStatus;
     this.options.report(checkStatus ? { ...fields, check_status: checkStatus } : fields);
   }
@@ -377,7 +406,10 @@ export class TaskRunner {
       running = runningStatus(inspect, this.task);
       this.runningContainerStatus = running.container_status ?? undefined;
     }
-    queueMicrotask(() => this.watchExit());
+    queueMicrotask(() => {
+      this.watchExit();
+      this.watchMemory();
+    });
     return { type: 'inspected', stopSignal: inspect ? stopSignal(inspect.parsed) : undefined, hasStarted: inspect ? hasStarted(inspect.parsed) : false, running };
   }
 
@@ -470,6 +502,8 @@ export class TaskRunner {
       onHealth: (healthy, message) => {
         if (!live()) return;
         this.lastHealthy = healthy;
+        this.healthResults.push({ at: isoTime(this.now()), healthy, ...(message ? { message: redact(message) } : {}) });
+        if (this.healthResults.length > HEALTH_RESULTS_KEPT) this.healthResults.shift();
         this.dispatch({ type: 'check-update', fields: { ...running(), healthy, reason: Reason.REASON_TASK_HEALTH_CHECK_STATUS_UPDATED, ...(message ? { message } : {}) } });
       },
       onHealthKill: (detail) => {
@@ -501,7 +535,8 @@ export class TaskRunner {
         // A daemon that vanishes right as the container exits stopped it on its way down.
         const daemonGone = after === undefined && (await this.daemonBack());
         if (daemonGone) after = await this.inspect();
-        const stoppedBy = this.state.kill ? undefined : await this.externalStopSignal();
+        const past = await this.pastEvents();
+        const stoppedBy = this.state.kill ? undefined : past.signal;
         // The daemon cut the event query short: it was shutting down as the container exited.
         const cutShort = stoppedBy === DAEMON_AWAY;
         if (cutShort) await this.daemonBack();
@@ -510,8 +545,10 @@ export class TaskRunner {
           stoppedBy: cutShort ? undefined : stoppedBy,
           exitCode: result.statusCode,
           oomKilled: after?.parsed.State?.OOMKilled === true,
+          oomKills: this.oomKillsAtEnd(past.oomEvents),
           error: result.error ?? (after?.parsed.State?.Error || undefined),
           memoryLimitBytes: after?.parsed.HostConfig?.Memory || undefined,
+          ...exitTimes(after?.parsed),
           inspect: after?.raw,
         };
       } catch (error) {
@@ -532,8 +569,10 @@ export class TaskRunner {
             daemonStopped: !(finishedAt < firstLost - DAEMON_CLOCK_SLACK_MS),
             exitCode: now.parsed.State.ExitCode ?? -1,
             oomKilled: now.parsed.State.OOMKilled === true,
+            oomKills: this.oomKillsAtEnd(0),
             error: now.parsed.State.Error || undefined,
             memoryLimitBytes: now.parsed.HostConfig?.Memory || undefined,
+            ...exitTimes(now.parsed),
             inspect: now.raw,
           };
         }
@@ -548,19 +587,97 @@ export class TaskRunner {
     }
   }
 
-  // A signal sent to the container by someone other than this executor (docker stop or kill by
-  // hand, a daemon shutdown), from the daemon's own event log.
-  private async externalStopSignal(): Promise<string | undefined> {
+  // From the daemon's own event log: the first signal sent to the container (by someone else
+  // than this executor when it did not kill it: docker stop or kill by hand, a daemon shutdown),
+  // and how many `oom` events it had.
+  private async pastEvents(): Promise<{ signal: string | undefined; oomEvents: number }> {
     // A past `until` answers at once (a future one would hold the answer until then).
     const until = this.now() / 1000;
     try {
-      const events = await this.docker.events(this.state.containerId!, ['kill'], this.startedAt, until);
-      const signal = events[0]?.attributes.signal;
-      return signal === undefined ? undefined : eventSignal(signal);
+      const events = await this.docker.events(this.state.containerId!, ['kill', 'oom'], this.startedAt, until);
+      const signal = events.find((event) => event.action === 'kill')?.attributes.signal;
+      return { signal: signal === undefined ? undefined : eventSignal(signal), oomEvents: events.filter((event) => event.action === 'oom').length };
     } catch (error) {
       log.warn(`Could not read the container's events: ${errorMessage(error)}`);
-      return error instanceof DockerError && error.code !== 'ERR_DOCKER_TIMEOUT' && error.status === undefined ? DAEMON_AWAY : undefined;
+      const away = error instanceof DockerError && error.code !== 'ERR_DOCKER_TIMEOUT' && error.status === undefined;
+      return { signal: away ? DAEMON_AWAY : undefined, oomEvents: 0 };
     }
+  }
+
+  // Watches for OOM kills in the container while it runs: the daemon's `oom` events (from the
+  // start, so that one an earlier executor missed is replayed) and the cgroup's counters.
+  private watchMemory(): void {
+    if (this.memoryWatched || !this.state.containerId || this.state.terminal !== undefined || this.release.signal.aborted) return;
+    this.memoryWatched = true;
+    void this.followOomEvents(this.state.containerId);
+    this.sampleMemory();
+    this.memoryTimer = setInterval(() => this.sampleMemory(), MEMORY_SAMPLE_MS);
+    this.memoryTimer.unref();
+    this.release.signal.addEventListener('abort', () => clearInterval(this.memoryTimer), { once: true });
+  }
+
+  private async followOomEvents(id: string): Promise<void> {
+    let since = this.startedAt;
+    while (!this.release.signal.aborted) {
+      try {
+        await this.docker.followEvents(id, ['oom'], since, (event) => {
+          if (event.action !== 'oom') return;
+          since = Math.max(since, event.time);
+          void this.noticeOom();
+        }, this.release.signal);
+      } catch (error) {
+        if (this.release.signal.aborted) return;
+        log.warn(`Lost the event stream of the container of task ${this.taskId}: ${errorMessage(error)}; following it again`);
+      }
+      await abortableSleep(DAEMON_POLL_MS, this.release.signal);
+    }
+  }
+
+  // The counters as they are now; undefined once the cgroup is gone (with the container).
+  private sampleMemory(): MemoryCounters | undefined {
+    const id = this.state.containerId;
+    if (!id || this.release.signal.aborted) return undefined;
+    const counters = readMemoryCounters({ containerId: id, cgroupParent: this.lastInspect?.HostConfig?.CgroupParent });
+    if (!counters) return undefined;
+    this.memory = { at: isoTime(this.now()), counters };
+    if ((counters.oomKills ?? 0) > this.oomKillsReported) void this.noticeOom();
+    return counters;
+  }
+
+  // An OOM kill in the container: the machine destroys the container at once. Whether the main
+  // process was the victim shows as its exit within moments (then 137, SIGKILL).
+  private noticeOom(): Promise<void> {
+    // One at a time: a later notice (the daemon sends two events for one kill) waits for the first's verdict.
+    this.oomNotice = this.oomNotice.then(() => this.oneOomNotice()).catch((error: unknown) => {
+      log.error(`Could not act on the OOM kill in the container of task ${this.taskId}: ${errorMessage(error)}`);
+    });
+    return this.oomNotice;
+  }
+
+  private async oneOomNotice(): Promise<void> {
+    const first = !this.oomNoticed;
+    this.oomNoticed = true;
+    let victim: 'main' | 'other' | undefined;
+    if (first) {
+      const exited = this.exitWatch
+        ? await Promise.race([this.exitWatch.result.then((result) => result.statusCode, () => undefined), sleep(OOM_VICTIM_WINDOW_MS).then(() => undefined)])
+        : undefined;
+      victim = !this.exitWatch ? undefined : exited === undefined || exited !== 137 ? 'other' : 'main';
+    }
+    const counters = this.release.signal.aborted ? undefined : readMemoryCounters({ containerId: this.state.containerId!, cgroupParent: this.lastInspect?.HostConfig?.CgroupParent });
+    if (counters) this.memory = { at: isoTime(this.now()), counters };
+    const kills = Math.max(counters?.oomKills ?? this.memory?.counters.oomKills ?? 0, 1);
+    if (!first && kills <= this.oomKillsReported) return;
+    this.oomKillsReported = Math.max(this.oomKillsReported, kills);
+    const limitBytes = counters?.limitBytes ?? (this.lastInspect?.HostConfig?.Memory || undefined);
+    if (first) log.warn(`The kernel's OOM killer killed ${victim === 'main' ? 'the main process' : 'a process'} in the container of task ${this.taskId}${limitBytes ? ` (memory limit ${limitBytes} bytes)` : ''}`);
+    this.dispatch({ type: 'oom', oom: { kills, victim, limitBytes } });
+  }
+
+  // OOM kills at the end: the cgroup's count when it was read, else one if the daemon saw any.
+  private oomKillsAtEnd(oomEvents: number): number {
+    this.sampleMemory();
+    return Math.max(this.memory?.counters.oomKills ?? 0, this.oomNoticed || oomEvents > 0 ? 1 : 0);
   }
 
   // Waits (within the outage bound) for an unreachable daemon to answer again; true if it had gone.
@@ -589,8 +706,15 @@ export class TaskRunner {
       // A replayed stream starts from the container's first byte; a live one where we are.
       const totals = { stdoutBytes: 0, stderrBytes: 0 };
       let broken = false;
+      // A replay starts from the container's first byte: its tails start again too.
+      if (replay) {
+        this.stdoutTail = new OutputTail();
+        this.stderrTail = new OutputTail();
+      }
+      const stdout = recordedTo(skipFirstBytes(this.options.stdout, skip.stdout), this.stdoutTail);
+      const stderr = recordedTo(skipFirstBytes(this.options.stderr, skip.stderr), this.stderrTail);
       try {
-        await demuxOutput(stream, skipFirstBytes(this.options.stdout, skip.stdout), skipFirstBytes(this.options.stderr, skip.stderr), totals);
+        await demuxOutput(stream, stdout, stderr, totals);
       } catch (error) {
         broken = true;
         if (!this.release.signal.aborted) log.warn(`The output stream of task ${this.taskId} broke: ${errorMessage(error)}`);
@@ -620,7 +744,7 @@ export class TaskRunner {
       log.error(`The output stream of task ${this.taskId} did not end within ${OUTPUT_DRAIN_TIMEOUT_MS} ms of the container's exit; closing it`);
       this.outputStream?.destroy();
     }
-    return { type: 'output-drained' };
+    return { type: 'output-drained', stderrTail: this.stderrTail.lastWords(redact) };
   }
 
   // Lets go of every stream and watch, then removes the container; while the daemon is
@@ -641,10 +765,39 @@ export class TaskRunner {
         return unreachable ? DAEMON_POLL_MS : 1000 * attempt;
       }, this.options.signal);
       log.info(`Removed the container of task ${this.taskId}`);
+      this.writePostmortem(isoTime(this.now()));
     } catch (error) {
       log.error(`Could not remove the container of task ${this.taskId}: ${errorMessage(error)}; giving up`);
+      this.writePostmortem(undefined);
     }
     return { type: 'removed' };
+  }
+
+  // After an abnormal end, what is known of it goes to the sandbox (the container is gone by now).
+  private writePostmortem(removedAt: string | undefined): void {
+    const terminal = this.state.terminal;
+    if (!terminal || terminal.state === TaskState.TASK_FINISHED || this.options.adopt?.terminalReported) return;
+    const content = postmortem({
+      taskId: this.taskId,
+      containerName: this.containerName,
+      containerId: this.state.containerId,
+      terminal: [...this.timeline].reverse().find((entry) => entry.state === stateName(terminal.state)),
+      labels: terminal.labels?.labels ?? [],
+      removedAt,
+      timeline: this.timeline,
+      healthChecks: this.healthResults,
+      memory: this.memory,
+      memoryLimitBytes: this.lastInspect?.HostConfig?.Memory || undefined,
+      oom: this.state.oom,
+      output: { stdout: this.stdoutTail.text(redact), stderr: this.stderrTail.text(redact) },
+      inspect: this.state.exit?.inspect,
+      secretNames: secretVariableNames(this.task),
+    }, redact);
+    try {
+      writeSandboxFile(this.options.context.sandboxDirectory, POSTMORTEM_FILE, content);
+    } catch (error) {
+      log.warn(`Could not write ${POSTMORTEM_FILE} for task ${this.taskId}: ${errorMessage(error)}`);
+    }
   }
 }
 
@@ -653,6 +806,26 @@ function childOf(child: AbortController, parent: AbortSignal | undefined): void 
   if (!parent) return;
   if (parent.aborted) child.abort(parent.reason);
   else parent.addEventListener('abort', () => child.abort(parent.reason), { once: true });
+}
+
+function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function timelineEntry(fields: StatusFields, now: number): TimelineEntry {
+  const reason = fields.reason == null ? undefined : Reason[fields.reason] as string | undefined;
+  return {
+    at: isoTime(now),
+    state: stateName(fields.state),
+    ...(reason ? { reason } : {}),
+    ...(fields.message ? { message: redact(fields.message) } : {}),
+    ...(fields.healthy != null ? { healthy: fields.healthy } : {}),
+  };
+}
+
+// Create, start and exit times from the final inspect.
+function exitTimes(inspect: ContainerInspect | undefined): Pick<ContainerExit, 'createdAt' | 'startedAt' | 'finishedAt'> {
+  return { createdAt: inspect?.Created, startedAt: inspect?.State?.StartedAt, finishedAt: inspect?.State?.FinishedAt };
 }
 
 // Docker's events give the signal as a number, or as the name it was asked for.

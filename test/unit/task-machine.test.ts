@@ -341,3 +341,55 @@ describe('escalation edges', () => {
     assert.deepEqual(kinds(negative).filter((k) => k.startsWith('signal')), ['signal SIGKILL']);
   });
 });
+
+describe('an OOM kill in the container', () => {
+  const OOM = { type: 'oom', oom: { kills: 1, victim: 'other', limitBytes: 64 * 1024 * 1024 } } as const;
+
+  it('destroys a running container at once (SIGKILL, no grace, no TASK_KILLING) and fails it for its memory limit', () => {
+    const trace = run([...TO_RUNNING, [5000, OOM]]);
+    assert.ok(kinds(trace).includes('signal SIGKILL'));
+    assert.ok(!kinds(trace).some((kind) => kind === 'signal SIGTERM'));
+    assert.ok(!reports(trace).some((report) => report.state === TaskState.TASK_KILLING));
+    const ended = run([{ type: 'exited', exit: { exitCode: 137, oomKilled: true } }, { type: 'output-drained' }], SETTINGS, trace.state);
+    const last = reports(ended).at(-1)!;
+    assert.equal(last.state, TaskState.TASK_FAILED);
+    assert.equal(last.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY);
+    assert.match(last.message ?? '', /memory limit of 64 MB: it killed a process other than the container's main process/);
+    assert.match(last.message ?? '', /destroyed the container at the OOM/);
+  });
+
+  it('shortens a framework kill in progress to SIGKILL now, and the OOM decides the update', () => {
+    const trace = run([...TO_RUNNING, [1000, { type: 'kill', graceMs: 30_000, cause: 'framework' }], [2000, OOM], { type: 'exited', exit: { exitCode: 137, oomKilled: true } }, { type: 'output-drained' }]);
+    assert.deepEqual(kinds(trace).filter((kind) => kind.startsWith('signal')), ['signal SIGTERM', 'signal SIGKILL']);
+    assert.equal(reports(trace).at(-1)!.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY);
+  });
+
+  it('after the exit is only recorded: the main process was the victim', () => {
+    const trace = run([...TO_RUNNING, { type: 'exited', exit: { exitCode: 137, oomKilled: true } }, { type: 'oom', oom: { kills: 1, victim: 'main' } }, { type: 'output-drained' }]);
+    assert.ok(!kinds(trace).some((kind) => kind.startsWith('signal')));
+    assert.equal(reports(trace).at(-1)!.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY);
+    assert.match(reports(trace).at(-1)!.message ?? '', /it killed the container's main process/);
+  });
+
+  it('seen while an adopted container is looked at, it is destroyed once inspected', () => {
+    const adopted = run([
+      { type: 'adopt', finding: { found: 'started', containerId: 'c1', startedAtMs: 0 }, name: 'mesos-c1', lastState: TaskState.TASK_RUNNING, terminalReported: false },
+      { type: 'watching' },
+      OOM,
+      { type: 'inspected', stopSignal: 'SIGTERM', hasStarted: true, running: RUNNING_FIELDS },
+    ]);
+    assert.ok(kinds(adopted).includes('signal SIGKILL'));
+    assert.equal(adopted.state.kill?.cause, 'oom');
+  });
+
+  it('a second OOM only raises the count', () => {
+    const trace = run([...TO_RUNNING, OOM, { type: 'oom', oom: { kills: 3, victim: undefined } }]);
+    assert.equal(kinds(trace).filter((kind) => kind === 'signal SIGKILL').length, 1);
+    assert.deepEqual(trace.state.oom, { kills: 3, victim: 'other', limitBytes: 64 * 1024 * 1024 });
+  });
+
+  it('a failure of its own quotes the stderr tail the drain brought', () => {
+    const trace = run([...TO_RUNNING, { type: 'exited', exit: { exitCode: 127, oomKilled: false } }, { type: 'output-drained', stderrTail: 'sh: nope: not found' }]);
+    assert.equal(reports(trace).at(-1)!.message, 'Container exited with status 127; its stderr ends: "sh: nope: not found"');
+  });
+});

@@ -165,6 +165,16 @@ class FakeRuntime implements ContainerRuntime {
     return { raw: Buffer.from(JSON.stringify(parsed)), parsed };
   }
   async events(): Promise<ContainerEvent[]> { return []; }
+  // Live events: none unless a test emits one; the stream ends when its signal aborts.
+  readonly eventListeners = new Set<(event: ContainerEvent) => void>();
+  async followEvents(_id: string, _actions: readonly string[], _since: number, onEvent: (event: ContainerEvent) => void, signal?: AbortSignal): Promise<void> {
+    this.eventListeners.add(onEvent);
+    await new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    this.eventListeners.delete(onEvent);
+  }
   async remove(id: string) {
     this.calls.push('remove');
     this.containers.delete(this.find(id).id);

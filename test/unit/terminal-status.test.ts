@@ -52,7 +52,7 @@ test('an OOM kill is FAILED with REASON_CONTAINER_LIMITATION_MEMORY, whatever th
     assert.match(status.message, new RegExp(`exited with status ${code}`));
   }
   const withLimit = terminalStatus(exit(137, { oomKilled: true, memoryLimitBytes: 128 * 1024 * 1024 }), undefined);
-  assert.match(withLimit.message, /memory limit of 128 MB \(exited with status 137 \(SIGKILL\)\)/);
+  assert.match(withLimit.message, /memory limit of 128 MB: it killed the container's main process \(1 OOM kill in the container\); the container exited with status 137 \(SIGKILL\)$/);
 });
 
 test('a container killed by the framework is KILLED even when it exited 0, and the message says with which signal', () => {
@@ -112,4 +112,68 @@ test('a kill by the health check is TASK_KILLED with healthy=false and says whic
   assert.equal(status.healthy, false);
   assert.equal(status.message, "Container killed after failing its health check with SIGTERM: it exited with status 143 (SIGTERM); the COMMAND 'test -f /tmp/ok' health check failed 3 consecutive times, last: exited with status 1");
   assert.equal(terminalStatus(exit(143), kill({ cause: 'framework' })).healthy, undefined, 'other kills say nothing of health');
+});
+
+const labels = (status: { labels: mesos.v1.ILabels }): Record<string, string> =>
+  Object.fromEntries((status.labels.labels ?? []).map((label) => [label.key, label.value ?? '']));
+
+const TIMES = { createdAt: '2024-05-01T10:00:00.1Z', startedAt: '2024-05-01T10:00:00.5Z', finishedAt: '2024-05-01T10:00:07Z' };
+
+test('the structured status: reason, exit code, signal, who stopped it and the times, for each way a container ends', () => {
+  const cases: Array<[string, ContainerExit, KillRecord | undefined, number, number | undefined, Record<string, string>]> = [
+    ['exit 0', exit(0, TIMES), undefined, TaskState.TASK_FINISHED, undefined, { stopped_by: 'task-exit', exit_code: '0' }],
+    ['exit 3', exit(3, TIMES), undefined, TaskState.TASK_FAILED, undefined, { stopped_by: 'task-exit', exit_code: '3' }],
+    ['a signal', exit(139, TIMES), undefined, TaskState.TASK_FAILED, undefined, { stopped_by: 'task-exit', exit_code: '139', signal: 'SIGSEGV' }],
+    ['a kill', exit(143, TIMES), kill(), TaskState.TASK_KILLED, undefined, { stopped_by: 'kill', exit_code: '143', signal: 'SIGTERM' }],
+    ['a failed health check', exit(137, TIMES), kill({ cause: 'health-check', sigkillSent: true }), TaskState.TASK_KILLED, undefined, { stopped_by: 'health-check', exit_code: '137', signal: 'SIGKILL' }],
+    ['max completion time', exit(137, TIMES), kill({ cause: 'max-completion', graceMs: 0, sigkillSent: true }), TaskState.TASK_FAILED, Reason.REASON_MAX_COMPLETION_TIME_REACHED, { stopped_by: 'max-completion', exit_code: '137', signal: 'SIGKILL' }],
+    ['an OOM', exit(137, { ...TIMES, oomKilled: true, memoryLimitBytes: 64 * 1024 * 1024 }), undefined, TaskState.TASK_FAILED, Reason.REASON_CONTAINER_LIMITATION_MEMORY, { stopped_by: 'oom', exit_code: '137', signal: 'SIGKILL', oom_kills: '1', memory_limit_bytes: String(64 * 1024 * 1024) }],
+    ['the daemon', exit(143, { ...TIMES, daemonStopped: true }), undefined, TaskState.TASK_FAILED, undefined, { stopped_by: 'daemon', exit_code: '143', signal: 'SIGTERM' }],
+    ['an external stop', exit(137, { ...TIMES, stoppedBy: 'SIGKILL' }), undefined, TaskState.TASK_FAILED, undefined, { stopped_by: 'external-stop', exit_code: '137', signal: 'SIGKILL' }],
+    ['a shutdown', exit(143, TIMES), kill({ cause: 'shutdown' }), TaskState.TASK_KILLED, undefined, { stopped_by: 'shutdown', exit_code: '143', signal: 'SIGTERM' }],
+  ];
+  for (const [name, ended, killed, state, reason, expected] of cases) {
+    const status = terminalStatus(ended, killed);
+    assert.equal(status.state, state, name);
+    assert.equal(status.reason, reason, name);
+    const prefixed = Object.fromEntries(Object.entries({
+      ...expected,
+      created_at: TIMES.createdAt, started_at: TIMES.startedAt, finished_at: TIMES.finishedAt,
+    }).map(([key, value]) => [`termination.${key}`, value]));
+    assert.deepEqual(labels(status), prefixed, name);
+  }
+});
+
+test('times Docker has not set (0001-01-01) are left out of the labels', () => {
+  const status = terminalStatus(exit(1, { createdAt: '2024-05-01T10:00:00Z', startedAt: '0001-01-01T00:00:00Z', finishedAt: undefined }), undefined);
+  assert.deepEqual(Object.keys(labels(status)).sort(), ['termination.created_at', 'termination.exit_code', 'termination.stopped_by']);
+});
+
+test('an OOM kill of a child while the main process ran is a memory limitation, whichever way the container then ended', () => {
+  const limit = 64 * 1024 * 1024;
+  // Destroyed by the executor at the OOM.
+  const destroyed = terminalStatus(exit(137, { oomKilled: true }), kill({ cause: 'oom', graceMs: 0, sigkillSent: true }), { oom: { kills: 2, victim: 'other', limitBytes: limit } });
+  assert.equal(destroyed.state, TaskState.TASK_FAILED);
+  assert.equal(destroyed.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY);
+  assert.equal(destroyed.message, "Container was killed by the kernel's OOM killer for exceeding its memory limit of 64 MB: it killed a process other than the container's main process (which was still running) (2 OOM kills in the container); the executor destroyed the container at the OOM: it exited with status 137 (SIGKILL)");
+  assert.equal(labels(destroyed)['termination.oom_kills'], '2');
+  assert.equal(labels(destroyed)['termination.stopped_by'], 'oom');
+  assert.deepEqual(destroyed.limitation?.resources?.map((resource) => [resource.name, resource.scalar?.value]), [['mem', 64]]);
+  // Seen only at the end (the daemon's events, the counters): the main process exited by itself.
+  const atEnd = terminalStatus(exit(0, { oomKills: 1, memoryLimitBytes: limit }), undefined);
+  assert.equal(atEnd.state, TaskState.TASK_FAILED);
+  assert.equal(atEnd.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY);
+  assert.match(atEnd.message, /a process other than the container's main process .*; the main process then exited with status 0$/);
+  // Even a framework kill under way gives way to the OOM.
+  const killed = terminalStatus(exit(137), kill(), { oom: { kills: 1, victim: 'main' } });
+  assert.equal(killed.reason, Reason.REASON_CONTAINER_LIMITATION_MEMORY);
+  assert.match(killed.message, /it killed the container's main process/);
+});
+
+test("a container that failed on its own says its last stderr lines; a kill or a success does not", () => {
+  const tail = 'sh: frobnicate: not found';
+  assert.equal(terminalStatus(exit(127), undefined, { stderrTail: tail }).message, 'Container exited with status 127; its stderr ends: "sh: frobnicate: not found"');
+  assert.equal(terminalStatus(exit(0), undefined, { stderrTail: tail }).message, 'Container exited with status 0');
+  assert.doesNotMatch(terminalStatus(exit(143), kill(), { stderrTail: tail }).message, /frobnicate/);
+  assert.equal(terminalStatus(exit(1), undefined).message, 'Container exited with status 1');
 });
