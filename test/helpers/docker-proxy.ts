@@ -34,6 +34,9 @@ export async function startDockerProxy(
       },
     );
     upstream.on('error', () => response.destroy());
+    // A client gone (an executor killed mid-stream) ends its request upstream too: a followed
+    // stream to the daemon would otherwise outlive everything.
+    response.on('close', () => upstream.destroy());
     request.pipe(upstream);
   });
   server.on('upgrade', (request, socket, head) => {
@@ -50,6 +53,7 @@ export async function startDockerProxy(
     });
     upstream.on('error', () => socket.destroy());
     socket.on('error', () => upstream.destroy());
+    socket.on('close', () => upstream.destroy());
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
