@@ -110,8 +110,9 @@ export class DockerRuntime implements ContainerRuntime {
 
   async followEvents(id: string, actions: readonly string[], since: number, onEvent: (event: ContainerEvent) => void, signal?: AbortSignal): Promise<void> {
     const filters = JSON.stringify({ container: [id], type: ['container'], event: actions });
-    // No `until` and no idle bound: the daemon holds the stream open and sends each event as it happens.
-    const response = await this.connection.stream(request('GET', '/events', signal, { query: { since: unixTime(since), filters } }));
+    // No `until` and no bound: the daemon holds the stream open and sends each event as it
+    // happens, and (Docker 20.10) not even its headers before the first one. Only the signal ends it.
+    const response = await this.connection.stream(request('GET', '/events', signal, { query: { since: unixTime(since), filters }, timeoutMs: 0 }));
     try {
       await readJsonLines(response, { maxLength: MAX_LINE_LENGTH, tooLong: 'the event stream has a line longer than 1 MiB' }, (record) => {
         onEvent(containerEvent(record));
