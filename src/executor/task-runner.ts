@@ -10,7 +10,6 @@ import type { ContainerRuntime, ExitWatch, Inspected, OutputStream } from '../do
 import { DockerError } from '../docker/docker-error.js';
 import { ensureImage, ImagePullError } from '../docker/image-pull.js';
 import { parseImageReference } from '../docker/image-reference.js';
-import { demuxOutput } from '../docker/output-demux.js';
 import { loadRegistryAuth, RegistryAuthError } from '../docker/registry-auth.js';
 import { policyViolation } from '../docker/container-policy.js';
 import { realHostPath } from '../docker/real-host-path.js';
@@ -18,17 +17,16 @@ import type { ContainerPolicy } from '../config/policy-flags.js';
 import { errorMessage, log, redact, registerSecret } from '../log.js';
 import { readMemoryCounters, type MemoryCounters } from '../docker/cgroup-memory.js';
 import { writeSandboxFile } from '../sandbox-write.js';
-import { OutputTail, recordedTo } from './output-tail.js';
+import { OutputCopy } from './output-copy.js';
 import { HEALTH_RESULTS_KEPT, postmortem, POSTMORTEM_FILE, type HealthResult, type TimelineEntry } from './postmortem.js';
 import { secretVariableNames } from './secret-free-task.js';
 import { stateName } from './task-states.js';
 import { InvalidCheckError } from '../checks/check-definition.js';
 import { TaskChecks, type CheckListener } from '../checks/task-checks.js';
 import { killGraceMs } from './kill-grace.js';
-import { LongTimeout, settlesWithin, sleep } from '../timers.js';
+import { LongTimeout, sleep } from '../timers.js';
 import { abortableSleep, retry } from '../retry.js';
 import { signalName } from './signals.js';
-import { skipFirstBytes } from './skip-bytes.js';
 import { taskProblem } from './task-validation.js';
 import type { StatusFields } from './task-status.js';
 import type { ContainerExit, KillCause } from './terminal-status.js';
@@ -95,8 +93,6 @@ const DAEMON_AWAY = 'daemon-away';
 const DAEMON_CLOCK_SLACK_MS = 2000;
 // Beyond the API timeout, how long SIGKILL may take to show as an exit.
 const KILL_CONFIRM_SLACK_MS = 10_000;
-// How long after its output stream ends a container's exit may take to be seen.
-const OUTPUT_EXIT_GRACE_MS = 2000;
 // The agent's default MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD.
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 // How often an unreachable daemon is asked again.
@@ -133,25 +129,16 @@ export class TaskRunner {
   // The task's health check and general check, once validated.
   private checks: TaskChecks | undefined;
   private invalidChecks: string | undefined;
-  // The output copy in progress and the exit watch registered before the start.
-  private output: Promise<void> | undefined;
-  private outputStream: OutputStream | undefined;
+  // The copy of the container's output, and the exit watch registered before the start.
+  private readonly output: OutputCopy;
   private exitWatch: ExitWatch | undefined;
   private exitWatched = false;
-  private exitSeen = false;
-  private noticeExit: () => void = () => undefined;
-  private readonly exitNoticed = new Promise<void>((resolve) => {
-    this.noticeExit = resolve;
-  });
   // Unix seconds just before the start, for reading the container's events.
   private startedAt = 0;
   private lastInspect: ContainerInspect | undefined;
   // What every health and check update repeats from TASK_RUNNING, and the last health verdict.
   private runningContainerStatus: mesos.v1.IContainerStatus | undefined;
   private lastHealthy: boolean | undefined;
-  // What the container last wrote, for its terminal message and the post-mortem.
-  private stdoutTail = new OutputTail();
-  private stderrTail = new OutputTail();
   // The memory watch: the daemon's `oom` events and the cgroup's counters.
   private memoryWatched = false;
   private memoryTimer: NodeJS.Timeout | undefined;
@@ -180,6 +167,13 @@ export class TaskRunner {
     });
     childOf(this.release, options.signal);
     childOf(this.pullAbort, this.release.signal);
+    this.output = new OutputCopy({
+      taskId: this.taskId,
+      stdout: options.stdout,
+      stderr: options.stderr,
+      signal: this.release.signal,
+      resume: () => this.resumeOutput(),
+    });
     // Validated first, so that every update carries check_status when the task has a check.
     try {
       this.checks = new TaskChecks(this.task);
@@ -275,7 +269,7 @@ export class TaskRunner {
       case 'drain-output':
         return this.settle(this.drainOutput());
       case 'close-output':
-        this.outputStream?.destroy();
+        this.output.close();
         return;
       case 'remove':
         return this.settle(this.removeContainer());
@@ -362,7 +356,7 @@ export class TaskRunner {
     const id = this.state.containerId!;
     try {
       const socket = await this.docker.attach(id, this.release.signal);
-      this.output = this.pumpOutput(socket, { stdout: 0, stderr: 0 }, false);
+      this.output.begin(socket, { stdout: 0, stderr: 0 }, false);
       this.exitWatch = await this.docker.wait(id, 'next-exit', this.release.signal);
       return { type: 'watching' };
     } catch (error) {
@@ -378,7 +372,7 @@ export class TaskRunner {
     if (!written) log.warn('The sandbox output files cannot be re-read (not regular files): replayed output may repeat');
     try {
       const logs = await this.docker.logs(id, this.release.signal);
-      this.output = this.pumpOutput(logs, { ...(written ?? { stdout: 0, stderr: 0 }) }, true);
+      this.output.begin(logs, { ...(written ?? { stdout: 0, stderr: 0 }) }, true);
       this.exitWatch = await this.docker.wait(id, 'not-running', this.release.signal);
       return { type: 'watching' };
     } catch (error) {
@@ -390,7 +384,7 @@ export class TaskRunner {
     try {
       await this.docker.start(this.state.containerId!);
     } catch (error) {
-      this.outputStream?.destroy();
+      this.output.close();
       return { type: 'launch-failed', stage: 'start', fields: launchFailure(`Failed to start container ${this.containerName}`, error) };
     }
     this.startedAt = Math.floor(this.now() / 1000) - 1;
@@ -417,8 +411,7 @@ export class TaskRunner {
     if (this.exitWatched || this.state.terminal !== undefined) return;
     this.exitWatched = true;
     this.settle(this.waitForExit().then((waited): TaskEvent => {
-      this.exitSeen = true;
-      this.noticeExit();
+      this.output.noticeExit();
       return typeof waited === 'string' ? { type: 'exit-unknown', message: waited } : { type: 'exited', exit: waited };
     }));
   }
@@ -695,63 +688,25 @@ export class TaskRunner {
     return away;
   }
 
-  // Copies the container's output into the sandbox until the container has stopped. If the
-  // stream breaks first (the daemon went away, or was restarted with live-restore), it resumes
-  // from the log driver's copy, past the bytes already written: nothing lost, nothing repeated.
-  private async pumpOutput(first: OutputStream, written: { stdout: number; stderr: number }, replay: boolean): Promise<void> {
-    let stream = first;
-    let skip = replay ? { ...written } : { stdout: 0, stderr: 0 };
-    for (;;) {
-      this.outputStream = stream;
-      // A replayed stream starts from the container's first byte; a live one where we are.
-      const totals = { stdoutBytes: 0, stderrBytes: 0 };
-      let broken = false;
-      // A replay starts from the container's first byte: its tails start again too.
-      if (replay) {
-        this.stdoutTail = new OutputTail();
-        this.stderrTail = new OutputTail();
-      }
-      const stdout = recordedTo(skipFirstBytes(this.options.stdout, skip.stdout), this.stdoutTail);
-      const stderr = recordedTo(skipFirstBytes(this.options.stderr, skip.stderr), this.stderrTail);
-      try {
-        await demuxOutput(stream, stdout, stderr, totals);
-      } catch (error) {
-        broken = true;
-        if (!this.release.signal.aborted) log.warn(`The output stream of task ${this.taskId} broke: ${errorMessage(error)}`);
-      }
-      written.stdout = replay ? Math.max(skip.stdout, totals.stdoutBytes) : written.stdout + totals.stdoutBytes;
-      written.stderr = replay ? Math.max(skip.stderr, totals.stderrBytes) : written.stderr + totals.stderrBytes;
-      // Ending with the container is the normal end; the exit is seen within moments of it.
-      if (!this.exitSeen) await Promise.race([this.exitNoticed, sleep(OUTPUT_EXIT_GRACE_MS)]);
-      if (this.exitSeen && !broken) return;
-      const id = this.state.containerId;
-      if (this.release.signal.aborted || this.state.terminal !== undefined || !id) return;
-      log.warn(`The output stream of task ${this.taskId} ended before the container did; resuming from its log`);
-      await this.daemonBack();
-      try {
-        stream = await this.docker.logs(id, this.release.signal);
-      } catch (error) {
-        log.error(`Cannot resume the output of task ${this.taskId}: ${errorMessage(error)}; output written since is missing from the sandbox`);
-        return;
-      }
-      replay = true;
-      skip = { ...written };
-    }
+  private async drainOutput(): Promise<TaskEvent> {
+    await this.output.drain(OUTPUT_DRAIN_TIMEOUT_MS);
+    return { type: 'output-drained', stderrTail: this.output.stderrTail.lastWords(redact) };
   }
 
-  private async drainOutput(): Promise<TaskEvent> {
-    if (this.output && !(await settlesWithin(this.output, OUTPUT_DRAIN_TIMEOUT_MS))) {
-      log.error(`The output stream of task ${this.taskId} did not end within ${OUTPUT_DRAIN_TIMEOUT_MS} ms of the container's exit; closing it`);
-      this.outputStream?.destroy();
-    }
-    return { type: 'output-drained', stderrTail: this.stderrTail.lastWords(redact) };
+  // The container's log from its first byte, for an output stream that ended before the container.
+  private async resumeOutput(): Promise<OutputStream | undefined> {
+    const id = this.state.containerId;
+    if (this.release.signal.aborted || this.state.terminal !== undefined || !id) return undefined;
+    log.warn(`The output stream of task ${this.taskId} ended before the container did; resuming from its log`);
+    await this.daemonBack();
+    return this.docker.logs(id, this.release.signal);
   }
 
   // Lets go of every stream and watch, then removes the container; while the daemon is
   // unreachable (restarting) it keeps trying, within the outage bound, so nothing is left behind.
   private async removeContainer(): Promise<TaskEvent> {
     this.release.abort();
-    this.outputStream?.destroy();
+    this.output.close();
     await this.checks?.stop();
     const id = this.state.containerId;
     if (!id) return { type: 'removed' };
@@ -789,7 +744,7 @@ export class TaskRunner {
       memory: this.memory,
       memoryLimitBytes: this.lastInspect?.HostConfig?.Memory || undefined,
       oom: this.state.oom,
-      output: { stdout: this.stdoutTail.text(redact), stderr: this.stderrTail.text(redact) },
+      output: { stdout: this.output.stdoutTail.text(redact), stderr: this.output.stderrTail.text(redact) },
       inspect: this.state.exit?.inspect,
       secretNames: secretVariableNames(this.task),
     }, redact);
