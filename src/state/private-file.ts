@@ -1,12 +1,12 @@
 // Files in the executor's own state directory: written atomically (a fresh, randomly named
 // temporary file created exclusively, fsynced, then renamed over the old one) and read without
 // following links, so that even a planted link or a half-written file is never taken for state.
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../atomic-write.js';
 import { ExecutorError } from '../errors.js';
 
-const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 export class PrivateFileError extends ExecutorError<'ERR_PRIVATE_FILE'> {
   constructor(message: string, options: ErrorOptions = {}) {
@@ -15,26 +15,7 @@ export class PrivateFileError extends ExecutorError<'ERR_PRIVATE_FILE'> {
 }
 
 export function writePrivateFile(directory: string, name: string, content: Buffer | string): void {
-  const temporary = join(directory, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  const fd = openSync(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-  try {
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  try {
-    renameSync(temporary, join(directory, name));
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-  syncDirectory(directory);
+  writeFileAtomically(directory, name, content, { mode: 0o600 });
 }
 
 // The file's bytes, or undefined when there is none. Anything but a regular file of at most
@@ -64,18 +45,5 @@ export function readPrivateFile(directory: string, name: string, maxBytes: numbe
     return buffer.subarray(0, offset);
   } finally {
     closeSync(fd);
-  }
-}
-
-// A rename is durable only once its directory is.
-function syncDirectory(directory: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(directory, O_RDONLY | O_DIRECTORY);
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself has happened.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
