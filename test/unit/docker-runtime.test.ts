@@ -10,6 +10,7 @@ import { test, type TestContext } from 'node:test';
 import type { CreateRequest } from '../../src/docker/create-request.js';
 import { DockerError } from '../../src/docker/docker-error.js';
 import { DockerRuntime } from '../../src/docker/docker-runtime.js';
+import { dockerFrame } from '../helpers/docker-frame.js';
 
 interface Seen {
   readonly method: string;
@@ -101,14 +102,6 @@ async function rejection(promise: Promise<unknown>): Promise<DockerError> {
   return error;
 }
 
-// A multiplexed output frame (stdout = 1, stderr = 2).
-function frame(stream: 1 | 2, text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
 
 const CREATE_BODY: CreateRequest = {
   Image: 'busybox:latest', Env: ['A=1'], Labels: { x: 'y' }, AttachStdin: false, AttachStdout: true, AttachStderr: true,
@@ -288,7 +281,7 @@ test('each verb sends its method, path, query and body, and reads its answer', a
 });
 
 test('attach and exec start hand over the hijacked connection, bytes sent with the answer included', async (t) => {
-  const output = Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')]);
+  const output = Buffer.concat([dockerFrame(1, 'out\n'), dockerFrame(2, 'err\n')]);
   const fake = await fakeDocker(t, () => undefined, {
     upgrade: (request, socket) => {
       if (request.path.includes('missing')) {
@@ -440,12 +433,12 @@ test('events are read from the daemon\'s JSON lines, filtered to the container a
 test('logs follow the container\'s output from its first byte', async (t) => {
   const fake = await fakeDocker(t, (_request, response) => {
     response.writeHead(200);
-    response.end(frame(1, 'hello\n'));
+    response.end(dockerFrame(1, 'hello\n'));
   });
   const docker = runtime(t, fake);
   const stream = await docker.logs('abc');
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
-  assert.deepEqual(Buffer.concat(chunks), frame(1, 'hello\n'));
+  assert.deepEqual(Buffer.concat(chunks), dockerFrame(1, 'hello\n'));
   assert.deepEqual(fake.seen.at(-1)!.query, { follow: '1', stdout: '1', stderr: '1' });
 });

@@ -14,6 +14,7 @@ import { mesos } from '../../src/proto/generated/mesos.js';
 import { TaskRunner, type Adoption } from '../../src/executor/task-runner.js';
 import { stateName } from '../../src/executor/task-states.js';
 import type { StatusFields } from '../../src/executor/task-status.js';
+import { dockerFrame } from '../helpers/docker-frame.js';
 
 const { TaskState } = mesos.v1;
 const { Reason } = mesos.v1.TaskStatus;
@@ -37,14 +38,6 @@ function task(overrides: Partial<mesos.v1.ITaskInfo> = {}): mesos.v1.ITaskInfo {
   };
 }
 
-// A multiplexed frame, as Docker writes a container's output on an attach.
-function frame(stream: 1 | 2, text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
 
 interface FakeContainer {
   id: string;
@@ -137,7 +130,7 @@ class FakeRuntime implements ContainerRuntime {
     this.calls.push('start');
     const container = this.find(id);
     container.status = 'running';
-    for (const line of this.behaviour.output ?? []) container.output?.write(frame(line.startsWith('err:') ? 2 : 1, line.replace(/^err:/, '')));
+    for (const line of this.behaviour.output ?? []) container.output?.write(dockerFrame(line.startsWith('err:') ? 2 : 1, line.replace(/^err:/, '')));
     if (this.behaviour.exitAtStart !== undefined) setImmediate(() => container.exit(this.behaviour.exitAtStart!));
   }
   async kill(id: string, signal: string) {
