@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { containerExists, eventually, exitCode, sandboxFile, shellTask, startAgent, states, terminal } from '../helpers/harness.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
+import type { ExecutorRecord, LocalAgent } from '../../src/agent/local-agent.js';
 
 const { TaskState } = mesos.v1;
 const { Reason } = mesos.v1.TaskStatus;
@@ -27,6 +28,17 @@ function tinyDisk(t: TestContext, size: string): string {
 
 const FLOOD = 'while :; do echo "line of output that keeps coming"; done';
 
+// A KILL still ends the task as it should, whatever became of its output: TASK_KILLED once, the
+// executor exits 0, nothing left behind.
+async function killedCleanly(agent: LocalAgent, record: ExecutorRecord, gracePeriodMs?: number): Promise<void> {
+  agent.kill(record.executorId, gracePeriodMs);
+  const last = await terminal(agent, record);
+  assert.equal(last.status.state, TaskState.TASK_KILLED, `TASK_KILLED: ${last.status.message}`);
+  assert.equal(await exitCode(record), 0);
+  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
+  assert.equal(await containerExists(record.containerName), false);
+}
+
 test('stdout on a full disk: the loss is reported once, kill still ends the task TASK_KILLED', { timeout: 120_000 }, async (t) => {
   const disk = tinyDisk(t, '256k');
   const agent = await startAgent(t, { executorOutput: { stdout: join(disk, 'stdout') } });
@@ -35,12 +47,7 @@ test('stdout on a full disk: the loss is reported once, kill still ends the task
   const lost = await eventually('the loss diagnostic', () => sandboxFile(record, 'stderr').match(/Lost \d+ bytes of the container's stdout: ENOSPC \(no space left on device\); further losses are counted/g) ?? undefined);
   assert.equal(lost.length, 1);
 
-  agent.kill(record.executorId);
-  const last = await terminal(agent, record);
-  assert.equal(last.status.state, TaskState.TASK_KILLED);
-  assert.equal(await exitCode(record), 0);
-  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
-  assert.equal(await containerExists(record.containerName), false);
+  await killedCleanly(agent, record);
   const stderr = sandboxFile(record, 'stderr');
   assert.equal(stderr.match(/Lost \d+ bytes of the container's stdout/g)?.length, 1, 'reported once');
   assert.match(stderr, /In all, \d+ bytes of the container's stdout were lost \(first: ENOSPC/);
@@ -53,12 +60,7 @@ test('stdout and stderr pipes whose reader is gone: kill still ends the task and
   record.process.stdout!.destroy();
   record.process.stderr!.destroy();
   await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING, 60_000);
-  agent.kill(record.executorId);
-  const last = await terminal(agent, record);
-  assert.equal(last.status.state, TaskState.TASK_KILLED);
-  assert.equal(await exitCode(record), 0);
-  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
-  assert.equal(await containerExists(record.containerName), false);
+  await killedCleanly(agent, record);
 });
 
 // The agent goes away for good (no checkpointing): the executor stops the task and exits 1, even
@@ -95,12 +97,7 @@ async function fullSandbox(t: TestContext, extra: Record<string, unknown>) {
 
 test('a sandbox filled by its container: KILL still ends the task, one terminal update, nothing left behind', { timeout: 120_000 }, async (t) => {
   const { agent, record } = await fullSandbox(t, {});
-  agent.kill(record.executorId, 1000);
-  const last = await terminal(agent, record);
-  assert.equal(last.status.state, TaskState.TASK_KILLED, `TASK_KILLED: ${last.status.message}`);
-  assert.equal(await exitCode(record), 0);
-  assert.deepEqual(states(record), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLED']);
-  assert.equal(await containerExists(record.containerName), false);
+  await killedCleanly(agent, record, 1000);
 });
 
 test('a sandbox filled by its container: max_completion_time still ends the task', { timeout: 120_000 }, async (t) => {
