@@ -18,8 +18,6 @@ export interface EnsureImageOptions {
   readonly auth: RegistryAuth | undefined;
   readonly onProgress: (message: string) => void;
   readonly signal?: AbortSignal;
-  // Deprecated and unused: the runtime's own bound applies to the inspects.
-  readonly timeoutMs?: number;
   // The pull is stopped after this long without a byte from the daemon.
   readonly inactivityTimeoutMs?: number;
   // At most one progress message per this many milliseconds.

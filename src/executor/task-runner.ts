@@ -329,7 +329,6 @@ export class TaskRunner {
         auth,
         onProgress: (message) => this.report({ state: TaskState.TASK_STARTING, message }),
         signal: this.pullAbort.signal,
-        timeoutMs: this.docker.timeoutMs,
         progressIntervalMs: PULL_PROGRESS_INTERVAL_MS,
       });
       if (pulled) log.info(`Pulled image '${image}' for task ${this.taskId}${auth ? ` with credentials from ${auth.source}` : ''}`);

@@ -45,7 +45,7 @@ function sandboxAuth(image: string, password: string): RegistryAuth {
 
 function options(overrides: Partial<EnsureImageOptions> = {}): EnsureImageOptions & { messages: string[] } {
   const messages: string[] = [];
-  return { forcePull: false, auth: undefined, timeoutMs: 30_000, onProgress: (message) => messages.push(message), messages, ...overrides };
+  return { forcePull: false, auth: undefined, onProgress: (message) => messages.push(message), messages, ...overrides };
 }
 
 function present(image: string): Promise<boolean> {

@@ -194,7 +194,6 @@ function pullingRuntime(outcomes: Array<string | undefined>) {
   let present = false;
   let pulls = 0;
   const runtime = {
-    timeoutMs: 1000,
     hasImage: async () => present,
     pull: async () => {
       const outcome = outcomes[pulls++];
@@ -206,7 +205,7 @@ function pullingRuntime(outcomes: Array<string | undefined>) {
 }
 
 test('a pull that ends with another client\'s cancel of a shared layer is tried again, a bounded number of times', async () => {
-  const options = { forcePull: false, auth: undefined, onProgress: () => undefined, timeoutMs: 1000, progressIntervalMs: 0 };
+  const options = { forcePull: false, auth: undefined, onProgress: () => undefined, progressIntervalMs: 0 };
   const once = pullingRuntime(['The operation was aborted', undefined]);
   assert.deepEqual(await ensureImage(once.runtime, 'busybox:1', options), { pulled: true });
   assert.equal(once.pulls(), 2);
