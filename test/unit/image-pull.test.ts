@@ -194,6 +194,7 @@ function pullingRuntime(outcomes: Array<string | undefined>) {
   let present = false;
   let pulls = 0;
   const runtime = {
+    timeoutMs: 1000,
     hasImage: async () => present,
     pull: async () => {
       const outcome = outcomes[pulls++];
