@@ -20,6 +20,8 @@ command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 [ -x /usr/bin/xz ] || need_packages+=(xz-utils)
 [ -x /usr/bin/tar ] || need_packages+=(tar)
 [ -x /usr/bin/zip ] || need_packages+=(zip)
+# The local agent's console is tested in a real headless browser.
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
 # shellcheck source=install-packages.sh
 . "$(dirname "${BASH_SOURCE[0]}")/install-packages.sh"
 install_packages ${need_packages[@]+"${need_packages[@]}"}
