@@ -68,8 +68,9 @@ test('examples/custom-executor-task.json (the Mesos containerizer recipe) runs t
   assert.equal(command.user, 'root', 'the executor needs the Docker socket and its root-only state directory');
 
   // The URI is the tarball npm pack writes, extracted into the sandbox (package/...).
-  assert.equal(command.uris.length, 1);
-  const uri = command.uris[0]!;
+  const uris = command.uris ?? [];
+  assert.equal(uris.length, 1);
+  const uri = uris[0]!;
   assert.ok(uri.value.endsWith(`/${pkg.name}-${pkg.version}.tgz`), `${uri.value} names the tarball of ${pkg.name}@${pkg.version}`);
   assert.equal(uri.extract, true);
   assert.notEqual(uri.executable, true, 'an executable URI is never extracted');
