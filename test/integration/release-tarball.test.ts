@@ -165,17 +165,17 @@ test('install-executor.sh refuses a Node or a prefix that someone other than roo
   const release = releaseBuiltElsewhere();
   const open = scratch('release-open-');
   chmodSync(open, 0o777);
-  const lendedNode = join(open, 'node');
-  cpSync(join(release, 'scripts/install-executor.sh'), lendedNode); // any executable file: refused before it runs
-  chmodSync(lendedNode, 0o755);
+  const openNode = join(open, 'node');
+  cpSync(join(release, 'scripts/install-executor.sh'), openNode); // any executable file: refused before it runs
+  chmodSync(openNode, 0o755);
   const userOwned = scratch('release-user-');
   const userNode = join(userOwned, 'node');
-  cpSync(lendedNode, userNode);
+  cpSync(openNode, userNode);
   chownSync(userNode, 65534, 65534);
 
   const prefix = join(scratch('release-prefix-'), 'x');
   const cases: Array<[string[], RegExp]> = [
-    [[`--node=${lendedNode}`], new RegExp(`^install-executor: Node: ${open} is writable by others \\(mode 777\\): expected only root to write it$`)],
+    [[`--node=${openNode}`], new RegExp(`^install-executor: Node: ${open} is writable by others \\(mode 777\\): expected only root to write it$`)],
     [[`--node=${userNode}`], new RegExp(`^install-executor: Node: ${userNode} is owned by uid 65534: expected root$`)],
     [['--node=node'], /^install-executor: --node 'node': expected an absolute path$/],
     [['--node=/nonexistent/node'], /^install-executor: --node '\/nonexistent\/node' does not exist$/],
