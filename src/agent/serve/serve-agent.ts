@@ -20,6 +20,7 @@ import { isTerminalName, TaskBook, taskUpdate, type TaskEntry, type TaskUpdate }
 import { prepareCheckpointDirectory, readCheckpoint, writeCheckpoint, type CheckpointedTask } from './serve-checkpoint.js';
 import { removeTaskContainer } from './task-container.js';
 import { executorToken } from './access.js';
+import { processLives } from './process-liveness.js';
 
 export interface ServeAgentOptions {
   readonly workDir: string;
@@ -265,7 +266,7 @@ export class ServeAgent {
         this.agentUpdate(entry.taskId, TaskState.TASK_LOST, Reason.REASON_EXECUTOR_TERMINATED, 'The agent restarted before the task\'s executor started');
         continue;
       }
-      if (!processAlive(executor.pid, executor.pidStart)) {
+      if (!processLives(executor.pid, executor.pidStart)) {
         this.executorGone(entry.taskId, `The executor (pid ${executor.pid}) ended while the agent was down`, Reason.REASON_EXECUTOR_TERMINATED);
         continue;
       }
@@ -278,7 +279,7 @@ export class ServeAgent {
     this.later(this.options.recoveryTimeoutMs, () => {
       for (const taskId of [...this.recovered]) {
         const executor = this.book.get(taskId)?.executor;
-        if (executor?.pid !== undefined && processAlive(executor.pid, executor.pidStart)) process.kill(executor.pid, 'SIGKILL');
+        if (executor?.pid !== undefined && processLives(executor.pid, executor.pidStart)) process.kill(executor.pid, 'SIGKILL');
         this.executorGone(taskId, `The executor did not resubscribe within ${this.options.recoveryTimeoutMs} ms of the agent's restart`, Reason.REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
       }
     });
@@ -293,7 +294,7 @@ export class ServeAgent {
       for (const taskId of this.adopted) {
         const entry = this.book.get(taskId)!;
         const executor = entry.executor!;
-        if (isTerminalName(entry.state) || processAlive(executor.pid!, executor.pidStart)) continue;
+        if (isTerminalName(entry.state) || processLives(executor.pid!, executor.pidStart)) continue;
         this.executorGone(entry.taskId, `The executor (pid ${executor.pid}) ended before the task did`, Reason.REASON_EXECUTOR_TERMINATED, TaskState.TASK_FAILED);
       }
       this.watchRecoveredExecutors();
@@ -319,7 +320,3 @@ export class ServeAgent {
   }
 }
 
-function processAlive(pid: number, start: string | undefined): boolean {
-  const now = thisHost.processStart(pid);
-  return now !== undefined && (!start || now === start);
-}
