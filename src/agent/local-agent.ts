@@ -190,7 +190,6 @@ export class LocalAgent extends EventEmitter {
     const server = http.createServer((request, response) => void this.handle(request, response, domainSocket));
     const other = this.options.otherRequests;
     if (other && !domainSocket) server.on('upgrade', (request, socket, head) => other.upgrade(request, socket, head));
-    else server.on('upgrade', (_request, socket) => socket.destroy());
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
