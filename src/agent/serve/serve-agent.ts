@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ContainerLaunchError, LocalAgent, type ExecutorRecord, type ReceivedUpdate } from '../local-agent.js';
 import { DockerRuntime } from '../../docker/docker-runtime.js';
-import { thisHost } from '../../docker/container-owner.js';
+import { processLives, thisHost } from '../../docker/container-owner.js';
 import { mesos } from '../../proto/generated/mesos.js';
 import { decodeJsonValue } from '../../protocol/codec.js';
 import { toMesosJson } from '../../protocol/mesos-json.js';
@@ -20,7 +20,6 @@ import { isTerminalName, TaskBook, taskUpdate, type TaskEntry, type TaskUpdate }
 import { prepareCheckpointDirectory, readCheckpoint, writeCheckpoint, type CheckpointedTask } from './serve-checkpoint.js';
 import { removeTaskContainer } from './task-container.js';
 import { executorToken } from './access.js';
-import { processLives } from './process-liveness.js';
 
 export interface ServeAgentOptions {
   readonly workDir: string;

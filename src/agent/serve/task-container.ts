@@ -3,8 +3,7 @@
 // executor process is no longer alive: a name alone proves nothing.
 import { DockerError } from '../../docker/docker-error.js';
 import type { ContainerRuntime } from '../../docker/container-runtime.js';
-import { identityMismatch, OWNER_LABELS, ownership } from '../../docker/container-owner.js';
-import { processLives } from './process-liveness.js';
+import { identityMismatch, ownership } from '../../docker/container-owner.js';
 
 export interface TaskContainer {
   readonly containerName: string;
@@ -29,7 +28,7 @@ export async function removeTaskContainer(docker: ContainerRuntime, container: T
     'org.apache.mesos.container_id': container.containerId,
   };
   if (identityMismatch(labels, expected) !== undefined) return 'not-ours';
-  if (ownership(labels ?? {}) === 'alive' && processLives(Number(labels?.[OWNER_LABELS.pid]), labels?.[OWNER_LABELS.start])) return 'owner-alive';
+  if (ownership(labels ?? {}) === 'alive') return 'owner-alive';
   try {
     await docker.remove(container.containerName);
   } catch (error) {
