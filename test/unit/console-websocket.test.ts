@@ -318,3 +318,15 @@ test('the page is served at /console, / leads there, other paths are left to the
   assert.equal((await fetch(`${served.url}/console`, { method: 'POST' })).status, 405);
   assert.equal((await fetch(`${served.url}/console/ws`)).status, 426);
 });
+
+test('following a task whose sandbox is not there yet is a problem for that pane, not for the agent', async (t) => {
+  const served = await serve(t);
+  const task = served.source.add('early');
+  rmSync(task.sandbox, { recursive: true });
+  const client = await Client.open(t, served);
+  client.send({ type: 'follow', taskId: 'early', stream: 'stdout' });
+  const problem = await client.next('the problem', (m) => m.type === 'problem');
+  assert.equal(problem.message, 'the sandbox of early cannot be read (ENOENT)');
+  client.send({ type: 'kill', taskId: 'early' });
+  await client.next('the kill answer', (m) => m.type === 'killed');
+});

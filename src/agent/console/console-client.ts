@@ -30,7 +30,12 @@ export class ConsoleClient {
     this.settings = settings;
     socket.on('message', (data, isBinary) => {
       if (isBinary) return this.send({ type: 'error', message: 'messages must be text frames holding JSON' });
-      this.receive(data.toString());
+      try {
+        this.receive(data.toString());
+      } catch (error) {
+        // One page's request must never take the agent down.
+        this.send({ type: 'error', message: `the request failed: ${(error as Error).message.split('\n')[0]}` });
+      }
     });
     socket.on('pong', () => {
       this.alive = true;
@@ -98,7 +103,14 @@ export class ConsoleClient {
         if (this.followers.size >= this.settings.maxFollowed) {
           return this.send({ type: 'error', message: `at most ${this.settings.maxFollowed} logs can be followed at once` });
         }
-        this.followers.set(key, this.follow(message.taskId, message.stream, sandbox, message.from));
+        let follower: LogFollower;
+        try {
+          follower = this.follow(message.taskId, message.stream, sandbox, message.from);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? 'error';
+          return this.send({ type: 'problem', taskId: message.taskId, stream: message.stream, message: `the sandbox of ${message.taskId} cannot be read (${code})` });
+        }
+        this.followers.set(key, follower);
         return;
       }
     }
