@@ -49,7 +49,8 @@ class FakeSource implements ConsoleSource {
   }
 
   sandboxOf(taskId: string): string | undefined {
-    return this.views.get(taskId)?.sandbox;
+    // An empty sandbox: the task's URIs are still being fetched.
+    return this.views.get(taskId)?.sandbox || undefined;
   }
 
   kill(taskId: string, gracePeriodMs?: number): boolean {
@@ -329,4 +330,17 @@ test('following a task whose sandbox is not there yet is a problem for that pane
   assert.equal(problem.message, 'the sandbox of early cannot be read (ENOENT)');
   client.send({ type: 'kill', taskId: 'early' });
   await client.next('the kill answer', (m) => m.type === 'killed');
+});
+
+test('a log asked for before the task has a sandbox is followed once it has one', async (t) => {
+  const served = await serve(t);
+  const task = served.source.add('fetching');
+  served.source.views.set('fetching', { ...task, sandbox: '' });
+  const client = await Client.open(t, served);
+  client.send({ type: 'follow', taskId: 'fetching', stream: 'stdout' });
+  const waiting = await client.next('the wait', (m) => m.type === 'problem');
+  assert.equal(waiting.message, 'no sandbox yet; following once the task has one');
+  writeFileSync(join(task.sandbox, 'stdout'), 'fetched and running\n');
+  served.source.update('fetching', 'TASK_RUNNING', { sandbox: task.sandbox });
+  await eventually('the output', () => client.output('fetching').toString() === 'fetched and running\n');
 });

@@ -1,6 +1,6 @@
 // The live console on the agent's HTTP server: the page at /console (and /), its WebSocket at
-// /console/ws. The server's own request handler offers each request to handleRequest first; the
-// WebSocket upgrade is taken here. Task changes are batched (one message per page per batch,
+// /console/ws. The server's own request handler offers each request to handleRequest first, and
+// each upgrade to handleUpgrade (attachConsole takes the server's upgrades itself). Task changes are batched (one message per page per batch,
 // however many tasks changed), and logs are tailed only for the tasks a page opened.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -24,16 +24,39 @@ export interface ConsoleOptions {
   readonly pingMs?: number;
   readonly maxFollowed?: number;
   readonly pollMs?: number;
+  // The caller has checked the token, Host and Origin of every request and upgrade it hands
+  // over (the serve agent's access check); `token` is then not used.
+  readonly accessCheckedByCaller?: boolean;
 }
 
-export interface AttachedConsole {
+export interface ConsoleHandlers {
   // Serves the page when the request is the console's; false leaves it to the caller.
   handleRequest(request: http.IncomingMessage, response: http.ServerResponse): boolean;
+  // Takes the console's WebSocket upgrade; false leaves the socket to the caller.
+  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
   close(): void;
 }
 
-export function attachConsole(server: http.Server, source: ConsoleSource, options: ConsoleOptions = {}): AttachedConsole {
+// The console on `server`, taking its upgrades; requests still come through handleRequest.
+export function attachConsole(server: http.Server, source: ConsoleSource, options: ConsoleOptions = {}): ConsoleHandlers {
+  const handlers = createConsole(source, options);
+  const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    handlers.handleUpgrade(request, socket, head);
+  };
+  server.on('upgrade', onUpgrade);
+  return {
+    handleRequest: handlers.handleRequest,
+    handleUpgrade: handlers.handleUpgrade,
+    close() {
+      server.off('upgrade', onUpgrade);
+      handlers.close();
+    },
+  };
+}
+
+export function createConsole(source: ConsoleSource, options: ConsoleOptions = {}): ConsoleHandlers {
   const token = options.token === '' ? undefined : options.token;
+  const checked = options.accessCheckedByCaller ?? false;
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const clients = new Map<ConsoleClient, WebSocket>();
   const changed = new Map<string, TaskView>();
@@ -67,12 +90,12 @@ export function attachConsole(server: http.Server, source: ConsoleSource, option
   }, 1000);
   ticker.unref();
 
-  const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (pathOf(request) !== CONSOLE_SOCKET_PATH) return;
-    const refusal = refuse(request, token, true);
+  const handleUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    if (pathOf(request) !== CONSOLE_SOCKET_PATH) return false;
+    const refusal = checked ? undefined : refuse(request, token, true);
     if (refusal) {
       socket.end(`HTTP/1.1 ${refusal.status} ${refusal.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${refusal.reason}\n`);
-      return;
+      return true;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
       const client = new ConsoleClient(ws, source, {
@@ -84,10 +107,11 @@ export function attachConsole(server: http.Server, source: ConsoleSource, option
       clients.set(client, ws);
       ws.on('close', () => clients.delete(client));
     });
+    return true;
   };
-  server.on('upgrade', onUpgrade);
 
   return {
+    handleUpgrade,
     handleRequest(request, response) {
       const path = pathOf(request);
       if (path !== CONSOLE_PATH && path !== '/' && path !== CONSOLE_SOCKET_PATH) return false;
@@ -102,7 +126,7 @@ export function attachConsole(server: http.Server, source: ConsoleSource, option
       const query = new URL(request.url ?? '/', 'http://console').searchParams;
       const given = query.get('token');
       // The token comes once in the address: trade it for the cookie and drop it from the address.
-      if (token !== undefined && given !== null && tokenMatches(given, token)) {
+      if (!checked && token !== undefined && given !== null && tokenMatches(given, token)) {
         response.writeHead(303, { Location: CONSOLE_PATH, 'Set-Cookie': sessionCookie(token, CONSOLE_PATH), 'Cache-Control': 'no-store' }).end();
         return true;
       }
@@ -110,7 +134,7 @@ export function attachConsole(server: http.Server, source: ConsoleSource, option
         response.writeHead(302, { Location: CONSOLE_PATH }).end();
         return true;
       }
-      const refusal = refuse(request, token, false);
+      const refusal = checked ? undefined : refuse(request, token, false);
       if (refusal) {
         response.writeHead(refusal.status, { 'Content-Type': 'text/plain', ...(refusal.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="mesos-local-agent"' } : {}) }).end(`${refusal.reason}\n`);
         return true;
@@ -127,7 +151,6 @@ export function attachConsole(server: http.Server, source: ConsoleSource, option
       return true;
     },
     close() {
-      server.off('upgrade', onUpgrade);
       unsubscribe();
       clearTimeout(batch);
       clearInterval(pinger);

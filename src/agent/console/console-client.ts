@@ -4,7 +4,7 @@
 // replaced by one full list once it reads again.
 import type { WebSocket } from 'ws';
 import type { ConsoleSource } from '../serve/console-source.js';
-import { parseClientMessage, taskForPage } from './console-protocol.js';
+import { parseClientMessage, taskForPage, type ClientMessage } from './console-protocol.js';
 import { LogFollower, type FollowerLimits } from './log-follower.js';
 import type { LogStream } from './rotated-logs.js';
 
@@ -21,6 +21,8 @@ export class ConsoleClient {
   private readonly source: ConsoleSource;
   private readonly settings: ClientSettings;
   private readonly followers = new Map<string, LogFollower>();
+  // Follows asked for before the task had a sandbox (its URIs being fetched), started with it.
+  private readonly waiting = new Map<string, Extract<ClientMessage, { type: 'follow' }>>();
   private needsFullList = false;
   alive = true;
 
@@ -48,6 +50,7 @@ export class ConsoleClient {
   close(): void {
     for (const follower of this.followers.values()) follower.close();
     this.followers.clear();
+    this.waiting.clear();
   }
 
   private get congested(): boolean {
@@ -56,6 +59,11 @@ export class ConsoleClient {
 
   // Changed tasks, or (after the page fell behind) the whole list once it can take it.
   sendChanges(changed: ReturnType<typeof taskForPage>[]): void {
+    for (const [key, follow] of this.waiting) {
+      if (this.source.sandboxOf(follow.taskId) === undefined) continue;
+      this.waiting.delete(key);
+      this.receiveFollow(key, follow);
+    }
     if (this.congested) {
       this.needsFullList = true;
       return;
@@ -88,32 +96,44 @@ export class ConsoleClient {
     const key = `${message.taskId}\u0000${message.type === 'kill' ? '' : message.stream}`;
     switch (message.type) {
       case 'kill': {
-        const ok = this.source.sandboxOf(message.taskId) !== undefined && this.source.kill(message.taskId, message.gracePeriodMs);
+        const ok = this.known(message.taskId) && this.source.kill(message.taskId, message.gracePeriodMs);
         return this.send({ type: 'killed', taskId: message.taskId, ok });
       }
       case 'unfollow':
         this.followers.get(key)?.close();
         this.followers.delete(key);
+        this.waiting.delete(key);
         return;
-      case 'follow': {
-        this.followers.get(key)?.close();
-        this.followers.delete(key);
-        const sandbox = this.source.sandboxOf(message.taskId);
-        if (sandbox === undefined) return this.send({ type: 'error', message: `no task ${message.taskId}` });
-        if (this.followers.size >= this.settings.maxFollowed) {
-          return this.send({ type: 'error', message: `at most ${this.settings.maxFollowed} logs can be followed at once` });
-        }
-        let follower: LogFollower;
-        try {
-          follower = this.follow(message.taskId, message.stream, sandbox, message.from);
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code ?? 'error';
-          return this.send({ type: 'problem', taskId: message.taskId, stream: message.stream, message: `the sandbox of ${message.taskId} cannot be read (${code})` });
-        }
-        this.followers.set(key, follower);
-        return;
-      }
+      case 'follow':
+        return this.receiveFollow(key, message);
     }
+  }
+
+  private known(taskId: string): boolean {
+    return this.source.tasks().some((task) => task.taskId === taskId);
+  }
+
+  private receiveFollow(key: string, message: Extract<ClientMessage, { type: 'follow' }>): void {
+    this.followers.get(key)?.close();
+    this.followers.delete(key);
+    this.waiting.delete(key);
+    const sandbox = this.source.sandboxOf(message.taskId);
+    if (sandbox === undefined) {
+      if (!this.known(message.taskId)) return this.send({ type: 'error', message: `no task ${message.taskId}` });
+      this.waiting.set(key, message);
+      return this.send({ type: 'problem', taskId: message.taskId, stream: message.stream, message: 'no sandbox yet; following once the task has one' });
+    }
+    if (this.followers.size >= this.settings.maxFollowed) {
+      return this.send({ type: 'error', message: `at most ${this.settings.maxFollowed} logs can be followed at once` });
+    }
+    let follower: LogFollower;
+    try {
+      follower = this.follow(message.taskId, message.stream, sandbox, message.from);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      return this.send({ type: 'problem', taskId: message.taskId, stream: message.stream, message: `the sandbox of ${message.taskId} cannot be read (${code})` });
+    }
+    this.followers.set(key, follower);
   }
 
   private follow(taskId: string, stream: LogStream, sandbox: string, from: { file: string; offset: number } | undefined): LogFollower {
