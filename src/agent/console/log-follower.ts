@@ -114,7 +114,7 @@ export class LogFollower {
     if (this.closed) return;
     try {
       if (!this.current && !this.openFirst()) return;
-      while (this.inFlight < this.limits.maxInFlightBytes) {
+      while (!this.closed && this.inFlight < this.limits.maxInFlightBytes) {
         const file = this.current!;
         const size = fstatSync(file.fd).size;
         if (size < this.offset) {
