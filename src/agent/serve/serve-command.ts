@@ -8,6 +8,8 @@ import { parseDuration } from '../../config/duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec, type RawFlags } from '../../config/flags.js';
 import { fetcherFlags, fetcherSettings } from '../fetcher-flags.js';
 import { isLoopback } from './access.js';
+import { createConsole } from '../console/attach-console.js';
+import { consoleSource } from './console-source.js';
 import { HttpApi } from './http-api.js';
 import { ServeAgent } from './serve-agent.js';
 
@@ -69,6 +71,14 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
   });
   const api = new HttpApi(serve, { token, ip });
   serve.route(api);
+  // The live console behind the API's access check (/console, its WebSocket /console/ws).
+  const liveConsole = createConsole(consoleSource(serve), { accessCheckedByCaller: true });
+  api.onRequest((request, response) => {
+    if (!liveConsole.handleRequest(request, response)) response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`No endpoint ${(request.url ?? '/').split('?')[0]}\n`);
+  });
+  api.onUpgrade((request, socket, head) => {
+    if (!liveConsole.handleUpgrade(request, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
   out(`local agent ${serve.agent.agentId} serving on http://${ip.includes(':') ? `[${ip}]` : ip}:${serve.port}/ (work_dir ${workDir}${token ? ', token required' : ''})`);
   if (!token && !isLoopback(ip)) out(`warning: serving on ${ip} without a token: anyone who reaches this port can run containers as root`);
 
@@ -77,6 +87,7 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
       out(`${signal}: stopping; executors keep running${checkpoint ? ' and resubscribe when the agent is started again on this work_dir' : ''}`);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      liveConsole.close();
       void serve.stop().then(resolveStop);
     };
     process.on('SIGINT', stop);
