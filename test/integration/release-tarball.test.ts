@@ -65,7 +65,7 @@ test('the tarball holds the bundles, the shim, the installer, docs and examples,
     'scripts/install-executor.sh', 'docs/shim.md', 'examples/hello-task.json', 'examples/custom-executor-task.json', 'examples/docker-task.json']) {
     assert.ok(paths.includes(needed), `${needed} is in the tarball: ${paths.join(', ')}`);
   }
-  const allowed = /^(README\.md|LICENSE|package\.json|dist\/(executor|agent)\.js|dist\/mesos-docker-executor|scripts\/install-executor\.sh|docs\/[\w-]+\.md|examples\/[\w-]+\.json)$/;
+  const allowed = /^(README\.md|LICENSE|package\.json|dist\/(executor|agent)\.js|dist\/mesos-docker-executor|scripts\/install-executor\.sh|docs\/[\w-]+\.(md|png)|examples\/[\w-]+\.json)$/;
   assert.deepEqual(paths.filter((path) => !allowed.test(path)), [], 'nothing else: no src/, test/, node_modules/, .map or .ts');
   const mode = (path: string) => packed.find((file) => file.path === path)!.mode & 0o777;
   assert.equal(mode('dist/mesos-docker-executor'), 0o755);
