@@ -28,9 +28,19 @@ export interface MesosImageContext extends ExecutorContainerContext {
   readonly dockerSocket: string;
   // The executors' state root (--state_dir): outside every sandbox, kept across restarts.
   readonly stateRoot: string;
-  // The stock flags, as `--name=value`: the CMD given to the image's ENTRYPOINT (the shim).
+  // The stock flags, as `--name=value`: the arguments of the image's executor entry (the shim).
   readonly flags: readonly string[];
+  // The shim's path in the image.
+  readonly executorPath: string;
+  // The sandbox output files as the agent holds them open (/proc/<agent pid>/fd/<n>), which the
+  // executor's stdout and stderr become before the shim starts.
+  readonly output: { readonly stdout: string; readonly stderr: string };
 }
+
+// Reopens the agent's descriptors as stdout/stderr, then runs the shim with the flags. A path
+// under /proc/<pid>/fd names the very file the agent opened (without following links in the
+// sandbox), not whatever the sandbox holds under that name now.
+const REDIRECT_SCRIPT = 'exec >>"$1" 2>>"$2" || exit 1; shift 2; exec "$@"';
 
 export function executorContainerName(containerId: string): string {
   return `mesos-${containerId}.executor`;
@@ -63,7 +73,9 @@ export function customExecutorRequest(executor: mesos.v1.IExecutorInfo, context:
   return { ...body, HostConfig: { ...body.HostConfig, Binds: [sandboxBind(context.sandbox, context.sandbox), ...body.HostConfig.Binds] } };
 }
 
-// This project's executor in a container (--docker_mesos_image): the Docker socket (read-only, as
+// This project's executor in a container (--docker_mesos_image), writing straight into the
+// sandbox files as an executor process does (so that an executor started again knows how much
+// output was written, and a restarted agent loses none): the Docker socket (read-only, as
 // the agent mounts it), the sandbox and the state root at their host paths; the host's PID
 // namespace and SYS_ADMIN/SYS_PTRACE so that it can find and enter a task's namespaces (health
 // checks, killing a check's process tree); the host's network to reach the agent on 127.0.0.1;
@@ -86,6 +98,7 @@ export function mesosImageRequest(context: MesosImageContext): CreateRequest {
     AttachStderr: true,
     Tty: false,
     OpenStdin: false,
+    Entrypoint: ['/bin/sh', '-c', REDIRECT_SCRIPT, 'sh', context.output.stdout, context.output.stderr, context.executorPath],
     Cmd: [...context.flags],
     WorkingDir: context.sandbox,
     HostConfig: {

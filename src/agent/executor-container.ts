@@ -1,8 +1,9 @@
 // Runs, watches and reaps an executor that lives in a Docker container (a framework's executor
 // image, or this project's executor under --docker_mesos_image): the agent's half of what
-// launchExecutor does for a process. The executor's stdout/stderr are copied byte for byte from
-// the container's attach stream into the sandbox files; the container is removed once it has
-// exited and its output is copied. It acts on an existing container of the same name only when
+// launchExecutor does for a process. Whatever the container writes on its own stdout/stderr is
+// copied byte for byte from its attach stream into the sandbox files (this project's executor
+// writes into them directly); the container is removed once it has exited and its output is
+// copied. It acts on an existing container of the same name only when
 // that container's labels say it is this executor's.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
@@ -15,13 +16,15 @@ import { ExecutorError } from '../errors.js';
 import { errorMessage } from '../log.js';
 import { timerMs } from '../timers.js';
 import { CONTAINER_KIND_LABEL } from './executor-container-spec.js';
-import { openSandboxOutput, type ExecutorProcess } from './launcher.js';
+import type { ExecutorProcess } from './launcher.js';
 
 export interface ExecutorContainerOptions {
   readonly docker: ContainerRuntime;
   readonly name: string;
-  readonly body: CreateRequest;
-  readonly sandbox: string;
+  // The create request, made when the launch starts (what it throws fails the launch).
+  readonly body: () => CreateRequest;
+  // The sandbox output files, open (openSandboxOutput); closed once the container is gone.
+  readonly output: { readonly stdout: number; readonly stderr: number };
   // Pull the image when it is missing (a framework's image); otherwise it must be present.
   readonly pull: boolean;
   // How long the output may take to end once the container has exited.
@@ -79,18 +82,19 @@ export class ExecutorContainer implements ExecutorProcess {
   }
 
   private async run(): Promise<ExecutorExit> {
-    const { docker, body, sandbox } = this.options;
-    let stdout: WriteStream | undefined;
-    let stderr: WriteStream | undefined;
+    const { docker } = this.options;
+    const stdout: WriteStream = createWriteStream('', { fd: this.options.output.stdout });
+    const stderr: WriteStream = createWriteStream('', { fd: this.options.output.stderr });
+    // A failed write ends the copy (demuxOutput rejects); it must not crash the agent.
+    for (const stream of [stdout, stderr]) stream.on('error', () => undefined);
     try {
-      stdout = createWriteStream('', { fd: openSandboxOutput(sandbox, 'stdout') });
-      stderr = createWriteStream('', { fd: openSandboxOutput(sandbox, 'stderr') });
-      await this.removeStale();
+      const body = this.options.body();
+      await this.removeStale(body);
       await this.ensureImage(body.Image);
       this.id = await docker.create(this.name, body);
       const output = await docker.attach(this.id);
       const copied = demuxOutput(output, stdout, stderr).then(() => undefined, (error: Error) => {
-        stderr?.write(`local agent: the output of ${this.name} was cut: ${error.message}\n`);
+        stderr.write(`local agent: the output of ${this.name} was cut: ${error.message}\n`);
       });
       const watch = await docker.wait(this.id, 'next-exit');
       await docker.start(this.id);
@@ -103,11 +107,12 @@ export class ExecutorContainer implements ExecutorProcess {
     } catch (error) {
       const why = errorMessage(error);
       if (this.started) return { code: null };
-      stderr?.write(`local agent: could not start the executor's container ${this.name}: ${why}\n`);
+      stderr.write(`local agent: could not start the executor's container ${this.name}: ${why}\n`);
       return { code: null, launchError: `Failed to launch the executor's container ${this.name}: ${why}` };
     } finally {
-      await Promise.all([stdout, stderr].map((stream) => (stream ? finished(stream.end()).catch(() => undefined) : undefined)));
+      // Removed first: the executor in it holds the output files open through these descriptors.
       if (this.id !== undefined) await docker.remove(this.id).catch(() => undefined);
+      await Promise.all([stdout, stderr].map((stream) => finished(stream.end()).catch(() => undefined)));
     }
   }
 
@@ -127,8 +132,8 @@ export class ExecutorContainer implements ExecutorProcess {
 
   // A container left under this name by an earlier run of the same executor (an agent that
   // died before reaping it) is removed; any other container of that name is not touched.
-  private async removeStale(): Promise<void> {
-    const { docker, body } = this.options;
+  private async removeStale(body: CreateRequest): Promise<void> {
+    const { docker } = this.options;
     let labels: Readonly<Record<string, string>>;
     let id: string;
     try {

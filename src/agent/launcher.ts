@@ -10,6 +10,7 @@ import { formatDuration } from '../config/duration.js';
 import { mesos } from '../proto/generated/mesos.js';
 import { ExecutorError } from '../errors.js';
 import type { ContainerRuntime } from '../docker/container-runtime.js';
+import type { CreateRequest } from '../docker/create-request.js';
 import { OWNER_LABELS, thisHost } from '../docker/container-owner.js';
 import { ExecutorContainer } from './executor-container.js';
 import { customExecutorRequest, executorContainerName, mesosImageRequest } from './executor-container-spec.js';
@@ -196,24 +197,27 @@ export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRunti
     environment: executorEnvironment(spec, sandbox),
     labels: executorContainerLabels(spec, sandbox),
   };
-  const executor = spec.task.executor;
-  let body;
-  if (usesExecutorImage(spec.task)) {
-    body = customExecutorRequest(executor!, context);
-  } else if (dockerMesosImage !== undefined) {
+  const custom = usesExecutorImage(spec.task);
+  if (!custom && dockerMesosImage === undefined) {
+    throw new Error(`Task ${spec.executorId} needs no executor container: launch it with launchExecutor()`);
+  }
+  const output = openOutputPair(sandbox);
+  // Built in the container's run: a request the task makes invalid fails it like any launch failure.
+  const body = (): CreateRequest => {
+    if (custom) return customExecutorRequest(spec.task.executor!, context);
     const stateRoot = executorStateRoot(spec.workDir);
     mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
-    body = mesosImageRequest({
+    return mesosImageRequest({
       ...context,
-      image: dockerMesosImage,
+      image: dockerMesosImage!,
       dockerSocket: spec.dockerSocket,
       stateRoot,
       flags: executorFlags({ ...spec, executorPath: IMAGE_EXECUTOR_PATH }, sandbox),
+      executorPath: IMAGE_EXECUTOR_PATH,
+      output: { stdout: `/proc/${process.pid}/fd/${output.stdout}`, stderr: `/proc/${process.pid}/fd/${output.stderr}` },
     });
-  } else {
-    throw new Error(`Task ${spec.executorId} needs no executor container: launch it with launchExecutor()`);
-  }
-  const container = ExecutorContainer.start({ docker, name: executorContainerName(spec.containerId), body, sandbox, pull: usesExecutorImage(spec.task) });
+  };
+  const container = ExecutorContainer.start({ docker, name: executorContainerName(spec.containerId), body, output, pull: custom });
   return { process: container, sandbox, containerName: `mesos-${spec.containerId}` };
 }
 
@@ -235,6 +239,17 @@ function executorContainerLabels(spec: LaunchSpec, sandbox: string): Record<stri
     [OWNER_LABELS.host]: thisHost.hostname,
     [OWNER_LABELS.bootId]: thisHost.bootId,
   };
+}
+
+// Both sandbox output files, opened as launchExecutor opens them.
+function openOutputPair(sandbox: string): { stdout: number; stderr: number } {
+  const stdout = openSandboxOutput(sandbox, 'stdout');
+  try {
+    return { stdout, stderr: openSandboxOutput(sandbox, 'stderr') };
+  } catch (error) {
+    closeSync(stdout);
+    throw error;
+  }
 }
 
 function writeSandboxFiles(sandbox: string, files: Readonly<Record<string, SandboxFile>>): void {
