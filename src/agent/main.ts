@@ -66,7 +66,7 @@ async function sweep(argv: string[]): Promise<number> {
       const owner = container.labels['org.apache.mesos.executor_pid'];
       const task = container.labels['org.apache.mesos.task_id'] ?? '?';
       const outcome = dryRun ? 'would remove' : container.removed ? 'removed' : `could not remove (${container.error})`;
-      say(`${outcome} ${container.name} (task ${task}, executor pid ${owner} gone)`);
+      say(`${outcome} ${container.name} (task ${task}, ${container.why ?? `executor pid ${owner} gone`})`);
     }
     say(`${swept.length} orphaned container(s)`);
     return swept.every((container) => dryRun || container.removed) ? 0 : 1;

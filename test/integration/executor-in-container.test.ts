@@ -3,7 +3,7 @@
 // container outlives, and an executor container killed and started again that adopts its task.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { executorStateRoot } from '../../src/agent/launcher.js';
@@ -51,6 +51,13 @@ describe('the executor in a container', { concurrency: 3 }, () => {
     assert.ok(inspect.Config.Env.includes(`MESOS_EXECUTOR_AUTHENTICATION_TOKEN=${TOKEN}`));
     assert.ok(![inspect.Path, ...inspect.Args].join(' ').includes(TOKEN));
     assert.ok(!allCommandLines().some((line) => line.includes(TOKEN)), 'no token on any command line');
+
+    // The task container names its owner as the orphan sweep needs: the executor's container, and
+    // the host's PID namespace (pid=host), where its pid is the host's.
+    const taskLabels = (await inspectContainer(record.containerName)).Config.Labels;
+    assert.equal(taskLabels['org.apache.mesos.executor_container_id'], inspect.Id);
+    assert.equal(taskLabels['org.apache.mesos.executor_pid_namespace'], readlinkSync('/proc/self/ns/pid'));
+    assert.equal(taskLabels['org.apache.mesos.executor_pid'], String(inspect.State.Pid));
 
     for (const update of record.updates) agent.acknowledge(record.executorId, update.status);
     assert.equal(last.status.state, TaskState.TASK_FINISHED);
