@@ -32,7 +32,9 @@ describe('the executor in a container', { concurrency: 3 }, () => {
   it('runs a task to TASK_FINISHED in a container mapped as spec 3.16.4 says, then is reaped', async (t) => {
     const agent = await containerAgent(t, { authToken: TOKEN });
     agent.autoAcknowledge = false;
-    const record = agent.launch(shellTask('echo hello'));
+    const record = agent.launch(shellTask('echo hello; sleep 2'));
+    await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
+    const taskLabels = (await inspectContainer(record.containerName)).Config.Labels;
     const last = await terminal(agent, record);
     const inspect = await inspectContainer(executorContainer(record));
     const host = inspect.HostConfig;
@@ -54,7 +56,6 @@ describe('the executor in a container', { concurrency: 3 }, () => {
 
     // The task container names its owner as the orphan sweep needs: the executor's container, and
     // the host's PID namespace (pid=host), where its pid is the host's.
-    const taskLabels = (await inspectContainer(record.containerName)).Config.Labels;
     assert.equal(taskLabels['org.apache.mesos.executor_container_id'], inspect.Id);
     assert.equal(taskLabels['org.apache.mesos.executor_pid_namespace'], readlinkSync('/proc/self/ns/pid'));
     assert.equal(taskLabels['org.apache.mesos.executor_pid'], String(inspect.State.Pid));
