@@ -22,7 +22,8 @@ test('an owner on the host is judged by its pid', () => {
   assert.equal(ownerVerdict('mesos-c1', labels, host, undefined).owner, 'alive');
   assert.equal(ownerVerdict('mesos-c1', { ...labels, 'org.apache.mesos.executor_pid': '300' }, host, undefined).owner, 'gone');
   // Labels from before the namespace was recorded: judged by pid, as always.
-  const { 'org.apache.mesos.executor_pid_namespace': _namespace, ...legacy } = { ...labels, 'org.apache.mesos.executor_pid': '300' };
+  const legacy: Record<string, string> = { ...labels, 'org.apache.mesos.executor_pid': '300' };
+  delete legacy['org.apache.mesos.executor_pid_namespace'];
   assert.equal(ownerVerdict('mesos-c1', legacy, host, undefined).owner, 'gone');
 });
 
