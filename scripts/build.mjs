@@ -14,7 +14,18 @@ const entries = {
   agent: 'src/agent/main.ts',
 };
 
-for (const [name, entry] of Object.entries(entries)) {
+// The shim runs the Node that built it, by absolute path, or the one SHIM_NODE_PATH names: a
+// release tarball built here runs on agents whose Node may live elsewhere.
+const nodePath = process.env.SHIM_NODE_PATH || process.execPath;
+let shim;
+try {
+  shim = shimScript({ nodePath });
+} catch (error) {
+  console.error(`build: ${error.message} (SHIM_NODE_PATH names the Node the shim runs)`);
+  process.exitCode = 1;
+}
+
+for (const [name, entry] of shim === undefined ? [] : Object.entries(entries)) {
   await build({
     entryPoints: [entry],
     outfile: `dist/${name}.js`,
@@ -30,6 +41,7 @@ for (const [name, entry] of Object.entries(entries)) {
   });
 }
 
-// The shim runs the Node that built it, by absolute path.
-writeFileSync('dist/mesos-docker-executor', shimScript({ nodePath: process.execPath }));
-chmodSync('dist/mesos-docker-executor', 0o755);
+if (shim !== undefined) {
+  writeFileSync('dist/mesos-docker-executor', shim);
+  chmodSync('dist/mesos-docker-executor', 0o755);
+}

@@ -70,6 +70,9 @@ export class ExecutorContainer implements ExecutorProcess {
     return new ExecutorContainer(options);
   }
 
+  // The container outlives the agent by itself; only the agent's own watch of it is held here.
+  unref(): void {}
+
   // Signals the executor's container (once it has started; a signal before that is sent then).
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     const name = String(signal);

@@ -170,7 +170,7 @@ export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
 
 // What the agent holds of a running executor: its process, or its container (whose pid is its
 // main process's on the host, once started; it has no pipes).
-export type ExecutorProcess = Pick<ChildProcess, 'kill' | 'pid' | 'stdout' | 'stderr'>;
+export type ExecutorProcess = Pick<ChildProcess, 'kill' | 'pid' | 'stdout' | 'stderr' | 'unref'>;
 
 // Where the executor's own image (scripts/build-executor-image.sh) holds the shim.
 export const IMAGE_EXECUTOR_PATH = '/opt/mesos-docker-executor/dist/mesos-docker-executor';

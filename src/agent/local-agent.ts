@@ -9,11 +9,12 @@ import type { Socket } from 'node:net';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
+import { ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { decodeCall, encodeEvent, type ContentType } from '../protocol/codec.js';
 import { encodeRecord } from '../protocol/recordio.js';
 import { mesos } from '../proto/generated/mesos.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
-import type { ChildProcess } from 'node:child_process';
 import { validateExecutorCall } from './call-validation.js';
 import { ExecutorContainer } from './executor-container.js';
 import { launchExecutor, launchExecutorContainer, sandboxPath, usesExecutorImage, type ExecutorProcess, type LaunchSpec, type SandboxFile } from './launcher.js';
@@ -57,6 +58,23 @@ export interface LocalAgentOptions {
   // How long an executor in a container may take to subscribe before it is destroyed and its
   // task failed (--executor_registration_timeout).
   readonly executorRegistrationTimeoutMs?: number;
+  // The identity of a previous agent on this work directory, whose executors resubscribe to it.
+  readonly agentId?: string;
+  readonly frameworkId?: string;
+  // Requests (and upgrades) for every path other than the executor API, on the same port.
+  readonly otherRequests?: OtherRequests;
+}
+
+export interface OtherRequests {
+  request(request: http.IncomingMessage, response: http.ServerResponse): void;
+  upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+// An executor that a previous agent on this work directory started and that still runs.
+export interface RecoveredExecutor {
+  readonly executorId: string;
+  readonly containerId: string;
+  readonly task: mesos.v1.ITaskInfo;
 }
 
 // A task whose container could not be launched: the executor never ran; the agent's own
@@ -120,8 +138,8 @@ export interface ExecutorRecord {
 }
 
 export class LocalAgent extends EventEmitter {
-  readonly agentId = `${randomUUID()}-S0`;
-  readonly frameworkId = `${randomUUID()}-0000`;
+  readonly agentId: string;
+  readonly frameworkId: string;
   readonly calls: ReceivedCall[] = [];
   // Requests answered 503 while recovering (see setRecovering).
   refusedWhileRecovering = 0;
@@ -140,6 +158,8 @@ export class LocalAgent extends EventEmitter {
   constructor(options: LocalAgentOptions) {
     super();
     this.options = options;
+    this.agentId = options.agentId ?? `${randomUUID()}-S0`;
+    this.frameworkId = options.frameworkId ?? `${randomUUID()}-0000`;
     this.autoAcknowledge = options.autoAcknowledge ?? true;
     this.portValue = options.port ?? 0;
   }
@@ -175,6 +195,8 @@ export class LocalAgent extends EventEmitter {
 
   private createServer(domainSocket: boolean): http.Server {
     const server = http.createServer((request, response) => void this.handle(request, response, domainSocket));
+    const other = this.options.otherRequests;
+    if (other && !domainSocket) server.on('upgrade', (request, socket, head) => other.upgrade(request, socket, head));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -252,8 +274,8 @@ export class LocalAgent extends EventEmitter {
     return executorId;
   }
 
-  private startExecutor(task: mesos.v1.ITaskInfo, executorId: string, containerId: string, sandboxFiles: Readonly<Record<string, SandboxFile>> | undefined): ExecutorRecord {
-    const spec: LaunchSpec = {
+  private launchSpec(task: mesos.v1.ITaskInfo, executorId: string, containerId: string, sandboxFiles: Readonly<Record<string, SandboxFile>> | undefined): LaunchSpec {
+    return {
       executorPath: this.options.executorPath,
       workDir: this.options.workDir,
       agentId: this.agentId,
@@ -276,6 +298,10 @@ export class LocalAgent extends EventEmitter {
       sandboxFiles,
       output: this.options.executorOutput,
     };
+  }
+
+  private startExecutor(task: mesos.v1.ITaskInfo, executorId: string, containerId: string, sandboxFiles: Readonly<Record<string, SandboxFile>> | undefined): ExecutorRecord {
+    const spec = this.launchSpec(task, executorId, containerId, sandboxFiles);
     const launched = this.spawn(spec);
     const record: ExecutorRecord = {
       executorId,
@@ -320,6 +346,34 @@ export class LocalAgent extends EventEmitter {
     const launched = launchExecutorContainer(spec, docker, this.options.dockerMesosImage);
     void launched.process.exited.finally(() => docker.close());
     return launched;
+  }
+
+  // Takes back an executor started by a previous agent on this work directory (agent recovery). It
+  // is not this process's child: `process` is a handle never spawned (kill() does nothing) and
+  // `exited` never settles; the caller watches its pid. The executor resubscribes by itself.
+  recover(recovered: RecoveredExecutor): ExecutorRecord {
+    const { executorId, containerId, task } = recovered;
+    if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
+    const spec = this.launchSpec(task, executorId, containerId, undefined);
+    const record: ExecutorRecord = {
+      executorId,
+      frameworkId: this.frameworkId,
+      containerId,
+      containerName: `mesos-${containerId}`,
+      sandbox: sandboxPath(spec),
+      task,
+      process: new ChildProcess(),
+      exited: new Promise<number | null>(() => {}),
+      spec,
+      subscribeCalls: [],
+      updates: [],
+      state: 'registering',
+      taskLaunched: true,
+      stream: undefined,
+      exitCode: undefined,
+    };
+    this.executors.set(executorId, record);
+    return record;
   }
 
   private watchExit(record: ExecutorRecord): void {
@@ -451,7 +505,10 @@ export class LocalAgent extends EventEmitter {
     };
     const path = (request.url ?? '').split('?')[0];
     if (domainSocket && path !== '/slave(1)/api/v1/executor' && path !== '/slave(1)/api/v1') return reply(403);
-    if (path !== '/api/v1/executor' && path !== '/slave(1)/api/v1/executor') return reply(404);
+    if (path !== '/api/v1/executor' && path !== '/slave(1)/api/v1/executor') {
+      if (this.options.otherRequests && !domainSocket) return this.options.otherRequests.request(request, response);
+      return reply(404);
+    }
     if (this.unavailable) {
       this.refusedWhileRecovering += 1;
       return reply(503, 'Agent has not finished recovery');

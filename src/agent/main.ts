@@ -19,6 +19,7 @@ import type { FetchEvent } from '../fetcher/fetcher.js';
 import { fetchCommand, fetchHelp } from './fetch-command.js';
 import { describeFetchEvent, fetcherFlags, fetcherSettings } from './fetcher-flags.js';
 import { readTaskInfo, TaskFileError } from './task-file.js';
+import { serveCommand } from './serve/serve-command.js';
 
 const { TaskState } = mesos.v1;
 
@@ -38,7 +39,8 @@ const FLAGS: readonly FlagSpec[] = [
 ];
 const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\n'
   + '       node dist/agent.js fetch <uri>... --sandbox=<dir> [--name=value ...]  (see fetch --help)\n'
-  + '       node dist/agent.js sweep [--docker_socket=<path>] [--dry_run]\n\n'
+  + '       node dist/agent.js sweep [--docker_socket=<path>] [--dry_run]\n'
+  + '       node dist/agent.js serve [--name=value ...]  (see serve --help)\n\n'
   + 'run: runs one TaskInfo (Mesos JSON) through the Docker executor on this machine, printing each\n'
   + 'status update as it arrives. The URIs of the task\'s CommandInfo (and of its ExecutorInfo) are\n'
   + 'fetched into the sandbox first (docs/fetcher.md); a failed fetch fails the task before any\n'
@@ -46,7 +48,8 @@ const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\
   + 'updates, one Mesos-JSON TaskStatus per line (a resent update, same uuid, is not repeated).\n'
   + 'Exits 0 when the task finishes, 1 otherwise.\n'
   + 'fetch: fetches URIs into a directory, as the agent does before a task starts.\n'
-  + 'sweep: stops and removes the containers whose executor is gone, and lists them.';
+  + 'sweep: stops and removes the containers whose executor is gone, and lists them.\n'
+  + 'serve: a long-running local agent with an HTTP API: many tasks, their updates and sandboxes.';
 
 const SWEEP_FLAGS: readonly FlagSpec[] = [
   { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
@@ -79,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, taskPath, ...rest] = argv;
   if (command === 'sweep') return sweep(argv.slice(1));
   if (command === 'fetch') return fetchCommand(argv.slice(1));
+  if (command === 'serve') return serveCommand(argv.slice(1), say);
   if (command === 'help' && taskPath === 'fetch') {
     process.stdout.write(`${fetchHelp()}\n`);
     return 0;

@@ -72,15 +72,24 @@ function readBootId(): string {
   }
 }
 
+// A dead process that nobody reaped (an executor reparented to a pid 1 that does not reap stays
+// a zombie) has no start: it is gone.
 function processStart(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
     return undefined;
   }
+}
+
+// Whether a process lives: that pid, not a zombie, and (when known) started at that moment, so a
+// reused pid is another process.
+export function processLives(pid: number, start?: string, host: Host = thisHost): boolean {
+  const actual = host.processStart(pid);
+  return actual !== undefined && (!start || actual === start);
 }
 
 // The labels that say which task a container runs for. An executor adopts a container only when

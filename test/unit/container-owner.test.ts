@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ownerLabels, ownership, type Host } from '../../src/docker/container-owner.js';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ownerLabels, ownership, processLives, thisHost, type Host } from '../../src/docker/container-owner.js';
+import { eventually } from '../helpers/harness.js';
 
 const host: Host = {
   hostname: 'agent-1',
@@ -47,4 +50,19 @@ test('a container is adopted only when every identity label the executor knows m
   assert.equal(identityMismatch(undefined, expected), 'org.apache.mesos.framework_id');
   assert.equal(identityMismatch({}, expected), 'org.apache.mesos.framework_id');
   assert.equal(identityMismatch(same, { ...expected, 'org.apache.mesos.agent_id': 'a1' }), 'org.apache.mesos.agent_id');
+});
+
+test('a dead process nobody reaped (a zombie) is gone, and so is the container it owned', async () => {
+  // `sleep 0.2` is left to a parent that never reaps it: `exec sleep 30` replaces the shell.
+  const parent = spawn('/bin/sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (data: Buffer) => resolve(data.toString()))));
+    const labels = ownerLabels(thisHost, pid);
+    assert.equal(ownership(labels), 'alive');
+    await eventually('the child to become a zombie', () => readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ') || undefined, 10_000);
+    assert.equal(processLives(pid), false);
+    assert.equal(ownership(labels), 'gone');
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });

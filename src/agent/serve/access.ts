@@ -1,0 +1,74 @@
+// Who may use what the serve agent serves (API, files, console): with a token, a request must carry
+// it as `Authorization: Bearer <token>`, or in the `agent_token` cookie, which a browser gets by
+// opening any page once with `?token=<token>`. Without one, a loopback agent still refuses requests
+// named for another host (DNS rebinding) or sent from another origin (a web page's forms), since
+// submitting a task runs a container as root.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+
+export const TOKEN_COOKIE = 'agent_token';
+
+export type AccessResult = { ok: true; setCookie?: string } | { ok: false; status: 401 | 403; reason: string };
+
+export interface AccessPolicy {
+  readonly token: string | undefined;
+  // The address the agent listens on; a loopback one limits the Host header to loopback names.
+  readonly ip: string;
+}
+
+export function checkAccess(request: Pick<http.IncomingMessage, 'headers' | 'url'>, policy: AccessPolicy): AccessResult {
+  const host = request.headers.host;
+  if (isLoopback(policy.ip) && (host === undefined || !isLoopback(hostName(host)))) {
+    return { ok: false, status: 403, reason: `Host '${host ?? ''}' is not a loopback name: this agent answers only to 127.0.0.1, localhost or [::1]` };
+  }
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`) {
+    return { ok: false, status: 403, reason: `Requests from origin '${origin}' are refused: only pages of this agent may call it` };
+  }
+  if (policy.token === undefined) return { ok: true };
+  const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+  if (bearer !== undefined && sameSecret(bearer, policy.token)) return { ok: true };
+  if (sameSecret(cookie(request.headers.cookie, TOKEN_COOKIE) ?? '', policy.token)) return { ok: true };
+  const query = new URL(request.url ?? '/', 'http://agent').searchParams.get('token');
+  if (query !== null && sameSecret(query, policy.token)) {
+    return { ok: true, setCookie: `${TOKEN_COOKIE}=${encodeURIComponent(policy.token)}; Path=/; HttpOnly; SameSite=Strict` };
+  }
+  return { ok: false, status: 401, reason: 'Unauthorized: send the token as Authorization: Bearer <token> (or open the console once with ?token=<token>)' };
+}
+
+// The token the agent's executors use (MESOS_EXECUTOR_AUTHENTICATION_TOKEN), derived from the
+// operator's so that a restarted agent knows it without keeping it on disk, and so that an executor
+// holds no token that opens the API.
+export function executorToken(token: string, agentId: string): string {
+  return createHmac('sha256', token).update(`executor:${agentId}`).digest('hex');
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+function hostName(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+export function isLoopback(name: string): boolean {
+  return name === 'localhost' || name === '[::1]' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
