@@ -7,8 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatDuration } from '../config/duration.js';
-import type { mesos } from '../proto/generated/mesos.js';
+import { mesos } from '../proto/generated/mesos.js';
 import { ExecutorError } from '../errors.js';
+import type { ContainerRuntime } from '../docker/container-runtime.js';
+import type { CreateRequest } from '../docker/create-request.js';
+import { OWNER_LABELS, thisHost } from '../docker/container-owner.js';
+import { ExecutorContainer } from './executor-container.js';
+import { customExecutorRequest, executorContainerName, mesosImageRequest } from './executor-container-spec.js';
 
 // A sandbox file as the fetcher leaves it: executable when its URI said so.
 export type SandboxFile = string | Buffer | { readonly content: string | Buffer; readonly executable?: boolean };
@@ -108,7 +113,7 @@ export class SandboxOutputError extends ExecutorError<'ERR_SANDBOX_OUTPUT'> {
 
 // The sandbox belongs to the container, which may have put a link (to a host file) or a FIFO where
 // the output files were: root opens them only as the regular files they must be.
-function openSandboxOutput(sandbox: string, name: string): number {
+export function openSandboxOutput(sandbox: string, name: string): number {
   const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
   let fd: number;
   try {
@@ -160,5 +165,98 @@ export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
     return { process: child, sandbox, containerName: `mesos-${spec.containerId}` };
   } finally {
     for (const fd of [stdout, stderr]) if (fd !== 'pipe') closeSync(fd);
+  }
+}
+
+// What the agent holds of a running executor: its process, or its container (whose pid is its
+// main process's on the host, once started; it has no pipes).
+export type ExecutorProcess = Pick<ChildProcess, 'kill' | 'pid' | 'stdout' | 'stderr' | 'unref'>;
+
+// Where the executor's own image (scripts/build-executor-image.sh) holds the shim.
+export const IMAGE_EXECUTOR_PATH = '/opt/mesos-docker-executor/dist/mesos-docker-executor';
+
+export interface LaunchedExecutorContainer {
+  readonly process: ExecutorContainer;
+  readonly sandbox: string;
+  // The task's container (`mesos-<ContainerID>`); the executor's is process.name.
+  readonly containerName: string;
+}
+
+// Starts the executor in a Docker container instead of as a process: the framework's image when
+// the TaskInfo's ExecutorInfo has a DOCKER container, else this project's executor in
+// `dockerMesosImage` (--docker_mesos_image). The environment contract travels only in the create
+// request, never on a command line.
+export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRuntime, dockerMesosImage: string | undefined): LaunchedExecutorContainer {
+  const sandbox = sandboxPath(spec);
+  mkdirSync(sandbox, { recursive: true });
+  writeSandboxFiles(sandbox, spec.sandboxFiles ?? {});
+  const context = {
+    containerId: spec.containerId,
+    sandbox,
+    mappedDirectory: spec.mappedDirectory,
+    environment: executorEnvironment(spec, sandbox),
+    labels: executorContainerLabels(spec, sandbox),
+  };
+  const custom = usesExecutorImage(spec.task);
+  if (!custom && dockerMesosImage === undefined) {
+    throw new Error(`Task ${spec.executorId} needs no executor container: launch it with launchExecutor()`);
+  }
+  const output = openOutputPair(sandbox);
+  // Built in the container's run: a request the task makes invalid fails it like any launch failure.
+  const body = (): CreateRequest => {
+    if (custom) return customExecutorRequest(spec.task.executor!, context);
+    const stateRoot = executorStateRoot(spec.workDir);
+    mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
+    return mesosImageRequest({
+      ...context,
+      image: dockerMesosImage!,
+      dockerSocket: spec.dockerSocket,
+      stateRoot,
+      flags: executorFlags({ ...spec, executorPath: IMAGE_EXECUTOR_PATH }, sandbox),
+      executorPath: IMAGE_EXECUTOR_PATH,
+      output: { stdout: `/proc/${process.pid}/fd/${output.stdout}`, stderr: `/proc/${process.pid}/fd/${output.stderr}` },
+    });
+  };
+  const container = ExecutorContainer.start({ docker, name: executorContainerName(spec.containerId), body, output, pull: custom });
+  return { process: container, sandbox, containerName: `mesos-${spec.containerId}` };
+}
+
+// A TaskInfo whose ExecutorInfo names a Docker image: that image is the executor.
+export function usesExecutorImage(task: mesos.v1.ITaskInfo): boolean {
+  return task.executor?.container?.type === mesos.v1.ContainerInfo.Type.DOCKER;
+}
+
+// Who the executor's container belongs to, as the task containers say it (container-owner.ts),
+// without the executor pid: the orphan sweep judges task containers, not this one.
+function executorContainerLabels(spec: LaunchSpec, sandbox: string): Record<string, string> {
+  return {
+    'org.apache.mesos.framework_id': spec.frameworkId,
+    'org.apache.mesos.executor_id': spec.executorId,
+    'org.apache.mesos.task_id': spec.task.task_id?.value ?? '',
+    'org.apache.mesos.agent_id': spec.agentId,
+    'org.apache.mesos.container_id': spec.containerId,
+    'org.apache.mesos.sandbox': sandbox,
+    [OWNER_LABELS.host]: thisHost.hostname,
+    [OWNER_LABELS.bootId]: thisHost.bootId,
+  };
+}
+
+// Both sandbox output files, opened as launchExecutor opens them.
+function openOutputPair(sandbox: string): { stdout: number; stderr: number } {
+  const stdout = openSandboxOutput(sandbox, 'stdout');
+  try {
+    return { stdout, stderr: openSandboxOutput(sandbox, 'stderr') };
+  } catch (error) {
+    closeSync(stdout);
+    throw error;
+  }
+}
+
+function writeSandboxFiles(sandbox: string, files: Readonly<Record<string, SandboxFile>>): void {
+  for (const [name, file] of Object.entries(files)) {
+    const path = join(sandbox, name);
+    mkdirSync(dirname(path), { recursive: true });
+    const { content, executable } = typeof file === 'string' || Buffer.isBuffer(file) ? { content: file, executable: false } : file;
+    writeFileSync(path, content, { mode: executable ? 0o700 : 0o600 });
   }
 }

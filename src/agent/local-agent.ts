@@ -16,7 +16,9 @@ import { encodeRecord } from '../protocol/recordio.js';
 import { mesos } from '../proto/generated/mesos.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { validateExecutorCall } from './call-validation.js';
-import { launchExecutor, sandboxPath, type LaunchSpec, type SandboxFile } from './launcher.js';
+import { ExecutorContainer } from './executor-container.js';
+import { launchExecutor, launchExecutorContainer, sandboxPath, usesExecutorImage, type ExecutorProcess, type LaunchSpec, type SandboxFile } from './launcher.js';
+import { registrationTimeoutStatus } from './executor-registration.js';
 import { fetchUris, type FetcherSettings, type FetchEvent, type FetchUri } from '../fetcher/fetcher.js';
 import { FetchError } from '../fetcher/fetch-error.js';
 import { ExecutorError } from '../errors.js';
@@ -51,6 +53,11 @@ export interface LocalAgentOptions {
   readonly executorOutput?: LaunchSpec['output'];
   // The fetcher's bounds and cache (default cache: <workDir>/fetcher-cache, outside every sandbox).
   readonly fetcher?: Partial<FetcherSettings>;
+  // Run this project's executor in a container of this image (--docker_mesos_image, spec 3.16.4).
+  readonly dockerMesosImage?: string;
+  // How long an executor in a container may take to subscribe before it is destroyed and its
+  // task failed (--executor_registration_timeout).
+  readonly executorRegistrationTimeoutMs?: number;
   // The identity of a previous agent on this work directory, whose executors resubscribe to it.
   readonly agentId?: string;
   readonly frameworkId?: string;
@@ -118,8 +125,8 @@ export interface ExecutorRecord {
   readonly containerName: string;
   readonly sandbox: string;
   readonly task: mesos.v1.ITaskInfo;
-  // The current executor process (a relaunch replaces it).
-  process: ChildProcess;
+  // The current executor process, or its container (a relaunch replaces it).
+  process: ExecutorProcess;
   exited: Promise<number | null>;
   readonly spec: LaunchSpec;
   readonly subscribeCalls: mesos.v1.executor.ICall[];
@@ -259,8 +266,10 @@ export class LocalAgent extends EventEmitter {
   }
 
   private checkNew(task: mesos.v1.ITaskInfo): string {
-    const executorId = task.task_id?.value;
-    if (!executorId) throw new Error('The TaskInfo has no task_id');
+    const taskId = task.task_id?.value;
+    if (!taskId) throw new Error('The TaskInfo has no task_id');
+    // A framework's executor image registers with its own ExecutorInfo's id.
+    const executorId = usesExecutorImage(task) ? task.executor?.executor_id?.value || taskId : taskId;
     if (this.executors.has(executorId) || this.fetching.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
     return executorId;
   }
@@ -293,7 +302,7 @@ export class LocalAgent extends EventEmitter {
 
   private startExecutor(task: mesos.v1.ITaskInfo, executorId: string, containerId: string, sandboxFiles: Readonly<Record<string, SandboxFile>> | undefined): ExecutorRecord {
     const spec = this.launchSpec(task, executorId, containerId, sandboxFiles);
-    const launched = launchExecutor(spec);
+    const launched = this.spawn(spec);
     const record: ExecutorRecord = {
       executorId,
       frameworkId: this.frameworkId,
@@ -322,11 +331,21 @@ export class LocalAgent extends EventEmitter {
   relaunch(executorId: string): ExecutorRecord {
     const record = this.executor(executorId);
     if (record.exitCode === undefined) throw new Error(`The executor of ${executorId} is still running`);
-    const launched = launchExecutor({ ...record.spec, sandboxFiles: undefined, agentPort: this.portValue });
+    const launched = this.spawn({ ...record.spec, sandboxFiles: undefined, agentPort: this.portValue });
     record.process = launched.process;
     record.exitCode = undefined;
     this.watchExit(record);
     return record;
+  }
+
+  // The executor as a process, or in a container when its ExecutorInfo names an image or the
+  // agent runs executors in --docker_mesos_image.
+  private spawn(spec: LaunchSpec): { process: ExecutorProcess; sandbox: string; containerName: string } {
+    if (!usesExecutorImage(spec.task) && this.options.dockerMesosImage === undefined) return launchExecutor(spec);
+    const docker = new DockerRuntime(spec.dockerSocket);
+    const launched = launchExecutorContainer(spec, docker, this.options.dockerMesosImage);
+    void launched.process.exited.finally(() => docker.close());
+    return launched;
   }
 
   // Takes back an executor started by a previous agent on this work directory (agent recovery). It
@@ -358,7 +377,8 @@ export class LocalAgent extends EventEmitter {
   }
 
   private watchExit(record: ExecutorRecord): void {
-    const child = record.process;
+    if (record.process instanceof ExecutorContainer) return this.watchContainerExit(record);
+    const child = record.process as ChildProcess;
     record.exited = new Promise<number | null>((resolve) => {
       child.on('exit', (code, signal) => {
         record.exitCode = code ?? (signal ? null : code);
@@ -368,8 +388,49 @@ export class LocalAgent extends EventEmitter {
     });
   }
 
+  // An executor in a container: its exit is the container's, after its output was copied; one
+  // that could not start, or never subscribed in time, fails its task as the agent reports it.
+  private watchContainerExit(record: ExecutorRecord): void {
+    const container = record.process as ExecutorContainer;
+    const stopWatching = this.watchRegistration(record, container);
+    record.exited = container.exited.then(({ code, launchError }) => {
+      stopWatching();
+      if (record.process !== container) return code;
+      record.exitCode = code;
+      if (launchError !== undefined) this.agentFailure(record, launchFailedStatus({ taskId: record.task.task_id?.value ?? record.executorId, executorId: record.executorId, agentId: this.agentId, containerId: record.containerId, why: launchError }));
+      this.emit('executor-exit', record, code, null);
+      return code;
+    });
+  }
+
+  // Returns the function that stops the watch.
+  private watchRegistration(record: ExecutorRecord, container: ExecutorProcess): () => void {
+    const timeoutMs = this.options.executorRegistrationTimeoutMs ?? 60_000;
+    const subscribed = record.subscribeCalls.length;
+    const check = (): void => {
+      if (record.process !== container || record.exitCode !== undefined || record.subscribeCalls.length > subscribed) return;
+      // A stopped agent cannot be subscribed to: its time does not count.
+      if (this.server === undefined) {
+        timer = setTimeout(check, timeoutMs);
+        return;
+      }
+      container.kill('SIGKILL');
+      this.agentFailure(record, registrationTimeoutStatus({ taskId: record.task.task_id?.value ?? record.executorId, executorId: record.executorId, agentId: this.agentId, timeoutMs }));
+    };
+    let timer = setTimeout(check, timeoutMs);
+    return () => clearTimeout(timer);
+  }
+
+  // An update the agent itself sends for the task (its executor cannot).
+  private agentFailure(record: ExecutorRecord, status: mesos.v1.ITaskStatus): void {
+    const update: ReceivedUpdate = { executorId: record.executorId, status, duplicate: false, viaSubscribe: false };
+    record.updates.push(update);
+    this.emit('update', update);
+  }
+
+  // By executor id, or by task id (a framework's executor has an id of its own).
   executor(executorId: string): ExecutorRecord {
-    const record = this.executors.get(executorId);
+    const record = this.executors.get(executorId) ?? [...this.executors.values()].find((candidate) => candidate.task.task_id?.value === executorId);
     if (!record) throw new Error(`No executor ${executorId}`);
     return record;
   }
@@ -418,7 +479,7 @@ export class LocalAgent extends EventEmitter {
         reject(new Error(`No matching update from ${executorId} within ${timeoutMs} ms; got: ${record.updates.map((u) => u.status.state).join(', ')}`));
       }, timeoutMs);
       const listener = (update: ReceivedUpdate): void => {
-        if (update.executorId !== executorId || !predicate(update)) return;
+        if (update.executorId !== record.executorId || !predicate(update)) return;
         clearTimeout(timer);
         this.off('update', listener);
         resolve(update);
@@ -519,7 +580,7 @@ export class LocalAgent extends EventEmitter {
     this.send(record, {
       type: EventType.SUBSCRIBED,
       subscribed: {
-        executor_info: {
+        executor_info: usesExecutorImage(record.task) ? { ...record.task.executor!, framework_id: { value: record.frameworkId } } : {
           executor_id: { value: record.executorId },
           framework_id: { value: record.frameworkId },
           type: mesos.v1.ExecutorInfo.Type.CUSTOM,

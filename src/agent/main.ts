@@ -9,6 +9,7 @@ import { ConfigError } from '../config/config-error.js';
 import { parseDuration } from '../config/duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec } from '../config/flags.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
+import { parseImageReference } from '../docker/image-reference.js';
 import { sweepOrphans } from '../docker/orphan-sweep.js';
 import { isTerminalState, stateName } from '../executor/task-states.js';
 import { mesos } from '../proto/generated/mesos.js';
@@ -31,6 +32,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'checkpoint', kind: 'bool', help: 'Run as a checkpointing framework', default: 'false' },
   { name: 'task_killing_state', kind: 'bool', help: 'Framework has the TASK_KILLING_STATE capability', default: 'true' },
   { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
+  { name: 'docker_mesos_image', kind: 'string', help: 'Run the executor in a container of this image, built by scripts/build-executor-image.sh (docs/executor-containers.md)' },
   { name: 'json_updates', kind: 'bool', help: 'Print each status update as one line of Mesos JSON (a TaskStatus) on stdout; everything else goes to stderr', default: 'false' },
   ...fetcherFlags('<work_dir>/fetcher-cache'),
   { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
@@ -67,7 +69,7 @@ async function sweep(argv: string[]): Promise<number> {
       const owner = container.labels['org.apache.mesos.executor_pid'];
       const task = container.labels['org.apache.mesos.task_id'] ?? '?';
       const outcome = dryRun ? 'would remove' : container.removed ? 'removed' : `could not remove (${container.error})`;
-      say(`${outcome} ${container.name} (task ${task}, executor pid ${owner} gone)`);
+      say(`${outcome} ${container.name} (task ${task}, ${container.why ?? `executor pid ${owner} gone`})`);
     }
     say(`${swept.length} orphaned container(s)`);
     return swept.every((container) => dryRun || container.removed) ? 0 : 1;
@@ -118,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
     frameworkCapabilities: parseBool('--task_killing_state', flags.get('task_killing_state') ?? 'true') ? [mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE] : [],
     dockerSocket: flags.get('docker_socket') ?? '/var/run/docker.sock',
     executorFlags: [`--content_type=${flags.get('content_type') ?? 'protobuf'}`],
+    ...(flags.get('docker_mesos_image') !== undefined ? { dockerMesosImage: dockerMesosImage(flags.get('docker_mesos_image')!) } : {}),
   });
   const task = readTaskInfo(taskPath, agent.agentId);
   await agent.start();
@@ -171,6 +174,15 @@ async function main(argv: string[]): Promise<number> {
     sayTo(tail(readFileSync(join(record.sandbox, name)), 4096));
   }
   return last?.status.state === TaskState.TASK_FINISHED ? 0 : 1;
+}
+
+function dockerMesosImage(value: string): string {
+  try {
+    parseImageReference(value);
+  } catch (error) {
+    throw new ConfigError(`Invalid --docker_mesos_image '${value}': ${(error as Error).message}`);
+  }
+  return value;
 }
 
 // Human output: stdout, or stderr when stdout carries --json_updates.

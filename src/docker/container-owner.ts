@@ -3,6 +3,7 @@
 // (so a reused pid is not mistaken for the owner).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { ownContainerId, ownPidNamespace } from './own-container.js';
 
 export const OWNER_LABELS = {
   host: 'org.apache.mesos.executor_host',
@@ -15,17 +16,27 @@ export const OWNER_LABELS = {
 // that executor died (whatever --state_dir the sweeping one was given).
 export const STATE_DIRECTORY_LABEL = 'org.apache.mesos.executor_state_dir';
 
+// Where the owner's pid means something: its PID namespace, and the Docker container it runs in
+// when it runs in one (the orphan sweep asks Docker about that container; see orphan-sweep.ts).
+export const PID_NAMESPACE_LABEL = 'org.apache.mesos.executor_pid_namespace';
+export const EXECUTOR_CONTAINER_LABEL = 'org.apache.mesos.executor_container_id';
+
 export interface Host {
   readonly hostname: string;
   readonly bootId: string;
   // Start time of a live process (clock ticks since boot), undefined when there is none.
   processStart(pid: number): string | undefined;
+  // This process's PID namespace (`pid:[...]`) and the Docker container it runs in, when known.
+  readonly pidNamespace?: string;
+  readonly containerId?: string | undefined;
 }
 
 export const thisHost: Host = {
   hostname: hostname(),
   bootId: readBootId(),
   processStart,
+  pidNamespace: ownPidNamespace(),
+  containerId: ownContainerId(),
 };
 
 export function ownerLabels(host: Host = thisHost, pid = process.pid): Record<string, string> {
@@ -34,6 +45,8 @@ export function ownerLabels(host: Host = thisHost, pid = process.pid): Record<st
     [OWNER_LABELS.bootId]: host.bootId,
     [OWNER_LABELS.pid]: String(pid),
     [OWNER_LABELS.start]: host.processStart(pid) ?? '',
+    ...(host.pidNamespace ? { [PID_NAMESPACE_LABEL]: host.pidNamespace } : {}),
+    ...(host.containerId ? { [EXECUTOR_CONTAINER_LABEL]: host.containerId } : {}),
   };
 }
 

@@ -1,0 +1,177 @@
+// Runs, watches and reaps an executor that lives in a Docker container (a framework's executor
+// image, or this project's executor under --docker_mesos_image): the agent's half of what
+// launchExecutor does for a process. Whatever the container writes on its own stdout/stderr is
+// copied byte for byte from its attach stream into the sandbox files (this project's executor
+// writes into them directly); the container is removed once it has exited and its output is
+// copied. It acts on an existing container of the same name only when
+// that container's labels say it is this executor's.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import type { ContainerRuntime } from '../docker/container-runtime.js';
+import type { CreateRequest } from '../docker/create-request.js';
+import { DockerError } from '../docker/docker-error.js';
+import { ensureImage } from '../docker/image-pull.js';
+import { demuxOutput } from '../docker/output-demux.js';
+import { ExecutorError } from '../errors.js';
+import { errorMessage } from '../log.js';
+import { timerMs } from '../timers.js';
+import { CONTAINER_KIND_LABEL } from './executor-container-spec.js';
+import type { ExecutorProcess } from './launcher.js';
+
+export interface ExecutorContainerOptions {
+  readonly docker: ContainerRuntime;
+  readonly name: string;
+  // The create request, made when the launch starts (what it throws fails the launch).
+  readonly body: () => CreateRequest;
+  // The sandbox output files, open (openSandboxOutput); closed once the container is gone.
+  readonly output: { readonly stdout: number; readonly stderr: number };
+  // Pull the image when it is missing (a framework's image); otherwise it must be present.
+  readonly pull: boolean;
+  // How long the output may take to end once the container has exited.
+  readonly outputDrainMs?: number;
+}
+
+export interface ExecutorExit {
+  // The container's exit code; null when it never ran or its end could not be learnt.
+  readonly code: number | null;
+  // Why the container could not be started (the agent reports the task TASK_FAILED).
+  readonly launchError?: string;
+}
+
+export class ExecutorContainerError extends ExecutorError<'ERR_EXECUTOR_CONTAINER'> {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { name: 'ExecutorContainerError', code: 'ERR_EXECUTOR_CONTAINER', cause: options.cause });
+  }
+}
+
+const DEFAULT_OUTPUT_DRAIN_MS = 10_000;
+const WAIT_ATTEMPTS = 5;
+const WAIT_RETRY_MS = 1000;
+
+export class ExecutorContainer implements ExecutorProcess {
+  readonly name: string;
+  readonly exited: Promise<ExecutorExit>;
+  readonly stdout = null;
+  readonly stderr = null;
+  // The executor's process on the host, once the container runs (State.Pid).
+  pid: number | undefined;
+  private readonly options: ExecutorContainerOptions;
+  private id: string | undefined;
+  private started = false;
+  private pendingSignal: string | undefined;
+
+  private constructor(options: ExecutorContainerOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.exited = this.run();
+  }
+
+  static start(options: ExecutorContainerOptions): ExecutorContainer {
+    return new ExecutorContainer(options);
+  }
+
+  // The container outlives the agent by itself; only the agent's own watch of it is held here.
+  unref(): void {}
+
+  // Signals the executor's container (once it has started; a signal before that is sent then).
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    const name = String(signal);
+    if (!this.started || this.id === undefined) {
+      this.pendingSignal = name;
+      return true;
+    }
+    this.options.docker.kill(this.id, name).catch(() => undefined);
+    return true;
+  }
+
+  private async run(): Promise<ExecutorExit> {
+    const { docker } = this.options;
+    const stdout: WriteStream = createWriteStream('', { fd: this.options.output.stdout });
+    const stderr: WriteStream = createWriteStream('', { fd: this.options.output.stderr });
+    // A failed write ends the copy (demuxOutput rejects); it must not crash the agent.
+    for (const stream of [stdout, stderr]) stream.on('error', () => undefined);
+    try {
+      const body = this.options.body();
+      await this.removeStale(body);
+      await this.ensureImage(body.Image);
+      this.id = await docker.create(this.name, body);
+      const output = await docker.attach(this.id);
+      const copied = demuxOutput(output, stdout, stderr).then(() => undefined, (error: Error) => {
+        stderr.write(`local agent: the output of ${this.name} was cut: ${error.message}\n`);
+      });
+      const watch = await docker.wait(this.id, 'next-exit');
+      await docker.start(this.id);
+      this.started = true;
+      this.pid = await docker.inspect(this.id).then(({ parsed }) => parsed.State?.Pid || undefined, () => undefined);
+      if (this.pendingSignal !== undefined) this.kill(this.pendingSignal as NodeJS.Signals);
+      const code = await this.exitCode(watch.result);
+      await bounded(copied, this.options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS, () => output.destroy());
+      return { code };
+    } catch (error) {
+      const why = errorMessage(error);
+      if (this.started) return { code: null };
+      stderr.write(`local agent: could not start the executor's container ${this.name}: ${why}\n`);
+      return { code: null, launchError: `Failed to launch the executor's container ${this.name}: ${why}` };
+    } finally {
+      // Removed first: the executor in it holds the output files open through these descriptors.
+      if (this.id !== undefined) await docker.remove(this.id).catch(() => undefined);
+      await Promise.all([stdout, stderr].map((stream) => finished(stream.end()).catch(() => undefined)));
+    }
+  }
+
+  // The exit code from the registered wait; a lost wait (the daemon restarting) is registered again.
+  private async exitCode(first: Promise<{ statusCode: number }>): Promise<number | null> {
+    let result = first;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return (await result).statusCode;
+      } catch (error) {
+        if (attempt >= WAIT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, timerMs(WAIT_RETRY_MS)));
+        result = this.options.docker.wait(this.id!, 'not-running').then((watch) => watch.result);
+      }
+    }
+  }
+
+  // A container left under this name by an earlier run of the same executor (an agent that
+  // died before reaping it) is removed; any other container of that name is not touched.
+  private async removeStale(body: CreateRequest): Promise<void> {
+    const { docker } = this.options;
+    let labels: Readonly<Record<string, string>>;
+    let id: string;
+    try {
+      const { parsed } = await docker.inspect(this.name);
+      labels = parsed.Config?.Labels ?? {};
+      id = parsed.Id ?? this.name;
+    } catch (error) {
+      if (error instanceof DockerError && error.notFound) return;
+      throw error;
+    }
+    const key = 'org.apache.mesos.container_id';
+    if (labels[CONTAINER_KIND_LABEL] !== 'executor' || labels[key] === undefined || labels[key] !== body.Labels[key]) {
+      throw new ExecutorContainerError(`A container named ${this.name} exists and is not this executor's (its labels differ); it was left alone`);
+    }
+    await docker.remove(id);
+  }
+
+  private async ensureImage(image: string): Promise<void> {
+    const { docker, pull } = this.options;
+    if (await docker.hasImage(image)) return;
+    if (!pull) throw new ExecutorContainerError(`The image ${image} is not present: build it with scripts/build-executor-image.sh`);
+    await ensureImage(docker, image, { forcePull: false, auth: undefined, onProgress: () => undefined });
+  }
+}
+
+// Waits for `promise` at most `ms`, then calls `giveUp` and waits for it to settle.
+async function bounded(promise: Promise<void>, ms: number, giveUp: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timerMs(ms));
+  });
+  const inTime = await Promise.race([promise.then(() => true), late]);
+  clearTimeout(timer);
+  if (!inTime) {
+    giveUp();
+    await promise;
+  }
+}
