@@ -1,6 +1,6 @@
 // Bundles the executor (and the launcher/local agent) into single files under dist/ that run
 // with no node_modules beside them, and writes the agent-facing shim dist/mesos-docker-executor.
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { shimScript } from './executor-shim.mjs';
 
@@ -39,6 +39,15 @@ for (const [name, entry] of shim === undefined ? [] : Object.entries(entries)) {
     minify: true,
     logLevel: 'warning',
   });
+  assertAscii(`dist/${name}.js`);
+}
+
+// V8 keeps a script's source in memory for as long as it runs, as Latin-1 when every character
+// fits, else as UTF-16: one stray character doubles what each executor holds for it.
+function assertAscii(path) {
+  const text = readFileSync(path, 'latin1');
+  const at = text.search(/[^\x00-\x7f]/);
+  if (at >= 0) throw new Error(`${path} has a non-ASCII byte at offset ${at}: escape it in the source (\\uXXXX)`);
 }
 
 if (shim !== undefined) {

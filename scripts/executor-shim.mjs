@@ -26,6 +26,13 @@ export const AGENT_ENVIRONMENT = Object.freeze([
   'LIBPROCESS_SSL_VERIFY_CERT',
 ]);
 
+// Node's own flags, fixed here (the environment cannot add any: NODE_OPTIONS is dropped).
+// --lite-mode: no optimizing compiler and feedback allocated on demand; an idle executor then
+// touches 6 MiB less of Node and holds 1 MiB less private memory, for the same CPU on the output
+// path (bench/memory-breakdown.ts). It costs about 10 ms of start-up: Node's built-in code cache
+// does not match the flag, so its own modules compile from source.
+export const NODE_FLAGS = Object.freeze(['--lite-mode']);
+
 // Programs the shim runs, by absolute path: they exist at these paths on Debian, Ubuntu and
 // RHEL-likes, merged /usr or not. sed must be GNU sed (-z).
 export const SHIM_PROGRAMS = Object.freeze({
@@ -105,6 +112,6 @@ case "=$drop=" in
 esac
 IFS==
 # Names only: no value (the agent's token included) is ever on a command line.
-exec ${env} $drop -- "$node" "$dir/${executorName}" "$@"
+exec ${env} $drop -- "$node" ${NODE_FLAGS.join(' ')} "$dir/${executorName}" "$@"
 `;
 }

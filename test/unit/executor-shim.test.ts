@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { AGENT_ENVIRONMENT, shimScript, TRUSTED_PATH } from '../../scripts/executor-shim.mjs';
+import { AGENT_ENVIRONMENT, NODE_FLAGS, shimScript, TRUSTED_PATH } from '../../scripts/executor-shim.mjs';
 import { TRUSTED_PATH as HELPER_PATH } from '../../src/checks/helper-programs.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -80,7 +80,7 @@ function run(command: string, args: readonly string[], env: Record<string, strin
 
 function assertClean(report: Report, setup: Install, args: readonly string[]): void {
   assert.deepEqual(report.env, { ...CONTRACT, PATH: TRUSTED_PATH });
-  assert.deepEqual(report.execArgv, []);
+  assert.deepEqual(report.execArgv, NODE_FLAGS);
   assert.deepEqual(report.argv, [join(setup.dir, 'executor.js'), ...args]);
   assert.deepEqual(readdirSync(setup.canaries), [], 'no fake program and no NODE_OPTIONS payload ran');
 }
@@ -127,7 +127,7 @@ test('no value, the token included, is on any command line the shim starts', (t)
   const result = spawnSync(strace, ['-f', '-qq', '-s', '65536', '-e', 'trace=execve', setup.shim, '--x=1'], { env: hostileEnvironment(setup), encoding: 'utf8' });
   if (/PTRACE|Operation not permitted/.test(result.stderr) && result.status !== 0) return t.skip('ptrace is not permitted here');
   const execs = result.stderr.split('\n').filter((line) => line.includes('execve('));
-  assert.ok(execs.some((line) => line.includes(`"${process.execPath}", "${join(setup.dir, 'executor.js')}", "--x=1"`)), `node was run by absolute path:\n${execs.join('\n')}`);
+  assert.ok(execs.some((line) => line.includes(`"${process.execPath}", ${NODE_FLAGS.map((flag) => `"${flag}", `).join('')}"${join(setup.dir, 'executor.js')}", "--x=1"`)), `node was run by absolute path:\n${execs.join('\n')}`);
   assert.ok(execs.length >= 4, 'every execve was traced');
   for (const value of [TOKEN, 'framework-1', 'from the task']) {
     assert.ok(execs.every((line) => !line.includes(value)), `'${value}' is on no command line`);
