@@ -8,7 +8,7 @@ import type { ExecutorRecord, ReceivedUpdate } from '../../src/agent/local-agent
 import { demuxOutput } from '../../src/docker/output-demux.js';
 import { stateName } from '../../src/executor/task-states.js';
 import { OutputTail } from '../../src/checks/output-tail.js';
-import { containerExists, exitCode, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
+import { containerExists, eventually, exitCode, shellTask, startAgent, states, terminal, withDocker } from '../helpers/harness.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
 
 const { TaskState } = mesos.v1;
