@@ -4,10 +4,11 @@
 // copied byte for byte from its attach stream into the sandbox files (this project's executor
 // writes into them directly); the container is removed once it has exited and its output is
 // copied. It acts on an existing container of the same name only when
-// that container's labels say it is this executor's.
+// that container's labels say it is this executor's. A restarted agent takes back a running one
+// (adopt): it follows its output and exit again and reaps it as it would have.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import type { ContainerRuntime } from '../docker/container-runtime.js';
+import type { ContainerRuntime, OutputStream } from '../docker/container-runtime.js';
 import type { CreateRequest } from '../docker/create-request.js';
 import { DockerError } from '../docker/docker-error.js';
 import { ensureImage } from '../docker/image-pull.js';
@@ -31,16 +32,34 @@ export interface ExecutorContainerOptions {
   readonly outputDrainMs?: number;
 }
 
+// An executor container a previous agent started, found running (its labels checked by the caller).
+export interface AdoptedContainerOptions {
+  readonly docker: ContainerRuntime;
+  readonly name: string;
+  readonly id: string;
+  readonly output: { readonly stdout: number; readonly stderr: number };
+  readonly outputDrainMs?: number;
+}
+
 export interface ExecutorExit {
   // The container's exit code; null when it never ran or its end could not be learnt.
   readonly code: number | null;
   // Why the container could not be started (the agent reports the task TASK_FAILED).
   readonly launchError?: string;
+  // The operator policy refused the container (nothing was created).
+  readonly refused?: boolean;
 }
 
 export class ExecutorContainerError extends ExecutorError<'ERR_EXECUTOR_CONTAINER'> {
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, { name: 'ExecutorContainerError', code: 'ERR_EXECUTOR_CONTAINER', cause: options.cause });
+  }
+}
+
+// The operator policy refuses what the ExecutorInfo's container asks of the host.
+export class ExecutorPolicyError extends ExecutorError<'ERR_EXECUTOR_POLICY'> {
+  constructor(message: string) {
+    super(message, { name: 'ExecutorPolicyError', code: 'ERR_EXECUTOR_POLICY' });
   }
 }
 
@@ -55,19 +74,36 @@ export class ExecutorContainer implements ExecutorProcess {
   readonly stderr = null;
   // The executor's process on the host, once the container runs (State.Pid).
   pid: number | undefined;
-  private readonly options: ExecutorContainerOptions;
+  // Settles with the container's id once it is created (undefined when it never was); for an
+  // adopted one, once its output is followed again.
+  readonly created: Promise<string | undefined>;
+  private readonly options: ExecutorContainerOptions | AdoptedContainerOptions;
   private id: string | undefined;
   private started = false;
   private pendingSignal: string | undefined;
+  private announce: (id: string | undefined) => void = () => undefined;
 
-  private constructor(options: ExecutorContainerOptions) {
+  private constructor(options: ExecutorContainerOptions | AdoptedContainerOptions) {
     this.options = options;
     this.name = options.name;
-    this.exited = this.run();
+    this.created = new Promise((resolve) => {
+      this.announce = resolve;
+    });
+    this.exited = 'id' in options ? this.follow(options.id) : this.run(options);
+    void this.exited.finally(() => this.announce(this.id));
   }
 
   static start(options: ExecutorContainerOptions): ExecutorContainer {
     return new ExecutorContainer(options);
+  }
+
+  static adopt(options: AdoptedContainerOptions): ExecutorContainer {
+    return new ExecutorContainer(options);
+  }
+
+  // The container's id, once created (or adopted).
+  get containerId(): string | undefined {
+    return this.id;
   }
 
   // The container outlives the agent by itself; only the agent's own watch of it is held here.
@@ -84,39 +120,70 @@ export class ExecutorContainer implements ExecutorProcess {
     return true;
   }
 
-  private async run(): Promise<ExecutorExit> {
-    const { docker } = this.options;
-    const stdout: WriteStream = createWriteStream('', { fd: this.options.output.stdout });
-    const stderr: WriteStream = createWriteStream('', { fd: this.options.output.stderr });
-    // A failed write ends the copy (demuxOutput rejects); it must not crash the agent.
-    for (const stream of [stdout, stderr]) stream.on('error', () => undefined);
+  private async run(options: ExecutorContainerOptions): Promise<ExecutorExit> {
+    const { docker } = options;
+    const { stdout, stderr } = outputStreams(options.output);
     try {
-      const body = this.options.body();
+      const body = options.body();
       await this.removeStale(body);
-      await this.ensureImage(body.Image);
+      await this.ensureImage(body.Image, options.pull);
       this.id = await docker.create(this.name, body);
+      this.announce(this.id);
       const output = await docker.attach(this.id);
-      const copied = demuxOutput(output, stdout, stderr).then(() => undefined, (error: Error) => {
-        stderr.write(`local agent: the output of ${this.name} was cut: ${error.message}\n`);
-      });
+      const copied = this.copy(output, stdout, stderr);
       const watch = await docker.wait(this.id, 'next-exit');
       await docker.start(this.id);
       this.started = true;
       this.pid = await docker.inspect(this.id).then(({ parsed }) => parsed.State?.Pid || undefined, () => undefined);
       if (this.pendingSignal !== undefined) this.kill(this.pendingSignal as NodeJS.Signals);
       const code = await this.exitCode(watch.result);
-      await bounded(copied, this.options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS, () => output.destroy());
+      await bounded(copied, options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS, () => output.destroy());
       return { code };
     } catch (error) {
       const why = errorMessage(error);
       if (this.started) return { code: null };
       stderr.write(`local agent: could not start the executor's container ${this.name}: ${why}\n`);
+      if (error instanceof ExecutorPolicyError) return { code: null, launchError: why, refused: true };
       return { code: null, launchError: `Failed to launch the executor's container ${this.name}: ${why}` };
     } finally {
-      // Removed first: the executor in it holds the output files open through these descriptors.
-      if (this.id !== undefined) await docker.remove(this.id).catch(() => undefined);
-      await Promise.all([stdout, stderr].map((stream) => finished(stream.end()).catch(() => undefined)));
+      await this.reap(stdout, stderr);
     }
+  }
+
+  // A running container a previous agent started: its output followed from now on (what it wrote
+  // while no agent was attached stays in its Docker log), its exit awaited, then reaped.
+  private async follow(id: string): Promise<ExecutorExit> {
+    const options = this.options as AdoptedContainerOptions;
+    const { docker } = options;
+    const { stdout, stderr } = outputStreams(options.output);
+    this.id = id;
+    this.started = true;
+    try {
+      const output = await docker.attach(id);
+      const copied = this.copy(output, stdout, stderr);
+      this.announce(id);
+      const watch = await docker.wait(id, 'not-running');
+      this.pid = await docker.inspect(id).then(({ parsed }) => parsed.State?.Pid || undefined, () => undefined);
+      const code = await this.exitCode(watch.result);
+      await bounded(copied, options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS, () => output.destroy());
+      return { code };
+    } catch {
+      return { code: null };
+    } finally {
+      await this.reap(stdout, stderr);
+    }
+  }
+
+  private copy(output: OutputStream, stdout: WriteStream, stderr: WriteStream): Promise<void> {
+    return demuxOutput(output, stdout, stderr).then(() => undefined, (error: Error) => {
+      stderr.write(`local agent: the output of ${this.name} was cut: ${error.message}\n`);
+    });
+  }
+
+  // Removed first: the executor in it holds the output files open through these descriptors.
+  private async reap(stdout: WriteStream, stderr: WriteStream): Promise<void> {
+    if (this.id !== undefined) await this.options.docker.remove(this.id).catch(() => undefined);
+    await Promise.all([stdout, stderr].map((stream) => finished(stream.end()).catch(() => undefined)));
   }
 
   // The exit code from the registered wait; a lost wait (the daemon restarting) is registered again.
@@ -154,12 +221,21 @@ export class ExecutorContainer implements ExecutorProcess {
     await docker.remove(id);
   }
 
-  private async ensureImage(image: string): Promise<void> {
-    const { docker, pull } = this.options;
+  private async ensureImage(image: string, pull: boolean): Promise<void> {
+    const { docker } = this.options;
     if (await docker.hasImage(image)) return;
     if (!pull) throw new ExecutorContainerError(`The image ${image} is not present: build it with scripts/build-executor-image.sh`);
     await ensureImage(docker, image, { forcePull: false, auth: undefined, onProgress: () => undefined });
   }
+}
+
+// The sandbox output files as streams; a failed write ends the copy (demuxOutput rejects), it
+// must not crash the agent.
+function outputStreams(output: { readonly stdout: number; readonly stderr: number }): { stdout: WriteStream; stderr: WriteStream } {
+  const stdout = createWriteStream('', { fd: output.stdout });
+  const stderr = createWriteStream('', { fd: output.stderr });
+  for (const stream of [stdout, stderr]) stream.on('error', () => undefined);
+  return { stdout, stderr };
 }
 
 // Waits for `promise` at most `ms`, then calls `giveUp` and waits for it to settle.

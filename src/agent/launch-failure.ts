@@ -12,6 +12,8 @@ export interface LaunchFailure {
   readonly agentId: string;
   readonly containerId: string;
   readonly why: string;
+  // REASON_CONTAINER_LAUNCH_FAILED unless given (REASON_TASK_INVALID: the operator policy refused it).
+  readonly reason?: mesos.v1.TaskStatus.Reason;
 }
 
 export function fetchFailureMessage(containerId: string, why: string): string {
@@ -23,7 +25,7 @@ export function launchFailedStatus(failure: LaunchFailure, nowMs = Date.now()): 
     task_id: { value: failure.taskId },
     state: mesos.v1.TaskState.TASK_FAILED,
     source: mesos.v1.TaskStatus.Source.SOURCE_AGENT,
-    reason: mesos.v1.TaskStatus.Reason.REASON_CONTAINER_LAUNCH_FAILED,
+    reason: failure.reason ?? mesos.v1.TaskStatus.Reason.REASON_CONTAINER_LAUNCH_FAILED,
     message: `Failed to launch container: ${failure.why}`,
     agent_id: { value: failure.agentId },
     executor_id: { value: failure.executorId },

@@ -12,7 +12,9 @@ import { ExecutorError } from '../errors.js';
 import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { CreateRequest } from '../docker/create-request.js';
 import { OWNER_LABELS, thisHost } from '../docker/container-owner.js';
-import { ExecutorContainer } from './executor-container.js';
+import type { ContainerPolicy } from '../config/policy-flags.js';
+import { ExecutorContainer, ExecutorPolicyError } from './executor-container.js';
+import { executorPolicyViolation } from './executor-container-policy.js';
 import { customExecutorRequest, executorContainerName, mesosImageRequest } from './executor-container-spec.js';
 
 // A sandbox file as the fetcher leaves it: executable when its URI said so.
@@ -185,8 +187,9 @@ export interface LaunchedExecutorContainer {
 // Starts the executor in a Docker container instead of as a process: the framework's image when
 // the TaskInfo's ExecutorInfo has a DOCKER container, else this project's executor in
 // `dockerMesosImage` (--docker_mesos_image). The environment contract travels only in the create
-// request, never on a command line.
-export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRuntime, dockerMesosImage: string | undefined): LaunchedExecutorContainer {
+// request, never on a command line. A framework's image outside the operator's `policy` is
+// refused before anything is pulled or created.
+export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRuntime, dockerMesosImage: string | undefined, policy?: ContainerPolicy): LaunchedExecutorContainer {
   const sandbox = sandboxPath(spec);
   mkdirSync(sandbox, { recursive: true });
   writeSandboxFiles(sandbox, spec.sandboxFiles ?? {});
@@ -204,7 +207,12 @@ export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRunti
   const output = openOutputPair(sandbox);
   // Built in the container's run: a request the task makes invalid fails it like any launch failure.
   const body = (): CreateRequest => {
-    if (custom) return customExecutorRequest(spec.task.executor!, context);
+    if (custom) {
+      const request = customExecutorRequest(spec.task.executor!, context);
+      const refusal = policy && executorPolicyViolation(spec.task.executor!, request, policy, sandbox);
+      if (refusal) throw new ExecutorPolicyError(refusal);
+      return request;
+    }
     const stateRoot = executorStateRoot(spec.workDir);
     mkdirSync(stateRoot, { recursive: true, mode: 0o700 });
     return mesosImageRequest({
@@ -218,6 +226,16 @@ export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRunti
     });
   };
   const container = ExecutorContainer.start({ docker, name: executorContainerName(spec.containerId), body, output, pull: custom });
+  return { process: container, sandbox, containerName: `mesos-${spec.containerId}` };
+}
+
+// Takes back an executor container a previous agent on this work directory started (found
+// running, its labels checked): its output is followed again into the sandbox files, and it is
+// reaped once it exits.
+export function adoptExecutorContainer(spec: LaunchSpec, docker: ContainerRuntime, id: string): LaunchedExecutorContainer {
+  const sandbox = sandboxPath(spec);
+  const output = openOutputPair(sandbox);
+  const container = ExecutorContainer.adopt({ docker, name: executorContainerName(spec.containerId), id, output });
   return { process: container, sandbox, containerName: `mesos-${spec.containerId}` };
 }
 

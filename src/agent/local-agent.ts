@@ -17,7 +17,8 @@ import { mesos } from '../proto/generated/mesos.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { validateExecutorCall } from './call-validation.js';
 import { ExecutorContainer } from './executor-container.js';
-import { launchExecutor, launchExecutorContainer, sandboxPath, usesExecutorImage, type ExecutorProcess, type LaunchSpec, type SandboxFile } from './launcher.js';
+import { adoptExecutorContainer, launchExecutor, launchExecutorContainer, sandboxPath, usesExecutorImage, type ExecutorProcess, type LaunchSpec, type SandboxFile } from './launcher.js';
+import type { ContainerPolicy } from '../config/policy-flags.js';
 import { registrationTimeoutStatus } from './executor-registration.js';
 import { fetchUris, type FetcherSettings, type FetchEvent, type FetchUri } from '../fetcher/fetcher.js';
 import { FetchError } from '../fetcher/fetch-error.js';
@@ -58,6 +59,8 @@ export interface LocalAgentOptions {
   // How long an executor in a container may take to subscribe before it is destroyed and its
   // task failed (--executor_registration_timeout).
   readonly executorRegistrationTimeoutMs?: number;
+  // The operator policy a framework's executor image must stay inside (--allow_privileged, ...).
+  readonly policy?: ContainerPolicy;
   // The identity of a previous agent on this work directory, whose executors resubscribe to it.
   readonly agentId?: string;
   readonly frameworkId?: string;
@@ -75,6 +78,8 @@ export interface RecoveredExecutor {
   readonly executorId: string;
   readonly containerId: string;
   readonly task: mesos.v1.ITaskInfo;
+  // The executor's container (a framework's image, or --docker_mesos_image), found running.
+  readonly containerDockerId?: string;
 }
 
 // A task whose container could not be launched: the executor never ran; the agent's own
@@ -343,18 +348,21 @@ export class LocalAgent extends EventEmitter {
   private spawn(spec: LaunchSpec): { process: ExecutorProcess; sandbox: string; containerName: string } {
     if (!usesExecutorImage(spec.task) && this.options.dockerMesosImage === undefined) return launchExecutor(spec);
     const docker = new DockerRuntime(spec.dockerSocket);
-    const launched = launchExecutorContainer(spec, docker, this.options.dockerMesosImage);
+    const launched = launchExecutorContainer(spec, docker, this.options.dockerMesosImage, this.options.policy);
     void launched.process.exited.finally(() => docker.close());
     return launched;
   }
 
-  // Takes back an executor started by a previous agent on this work directory (agent recovery). It
-  // is not this process's child: `process` is a handle never spawned (kill() does nothing) and
-  // `exited` never settles; the caller watches its pid. The executor resubscribes by itself.
+  // Takes back an executor started by a previous agent on this work directory (agent recovery).
+  // A process is not this process's child: `process` is a handle never spawned (kill() does
+  // nothing) and `exited` never settles; the caller watches its pid. A container is followed
+  // again: its exit comes as for one started here (the caller has checked its labels). The
+  // executor resubscribes by itself; the caller bounds how long that may take.
   recover(recovered: RecoveredExecutor): ExecutorRecord {
     const { executorId, containerId, task } = recovered;
     if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
     const spec = this.launchSpec(task, executorId, containerId, undefined);
+    if (recovered.containerDockerId !== undefined) return this.recoverContainer(spec, recovered.containerDockerId);
     const record: ExecutorRecord = {
       executorId,
       frameworkId: this.frameworkId,
@@ -376,6 +384,32 @@ export class LocalAgent extends EventEmitter {
     return record;
   }
 
+  private recoverContainer(spec: LaunchSpec, dockerId: string): ExecutorRecord {
+    const docker = new DockerRuntime(spec.dockerSocket);
+    const launched = adoptExecutorContainer(spec, docker, dockerId);
+    void launched.process.exited.finally(() => docker.close());
+    const record: ExecutorRecord = {
+      executorId: spec.executorId,
+      frameworkId: this.frameworkId,
+      containerId: spec.containerId,
+      containerName: launched.containerName,
+      sandbox: launched.sandbox,
+      task: spec.task,
+      process: launched.process,
+      exited: Promise.resolve(null),
+      spec,
+      subscribeCalls: [],
+      updates: [],
+      state: 'registering',
+      taskLaunched: true,
+      stream: undefined,
+      exitCode: undefined,
+    };
+    this.watchContainerExit(record, false);
+    this.executors.set(spec.executorId, record);
+    return record;
+  }
+
   private watchExit(record: ExecutorRecord): void {
     if (record.process instanceof ExecutorContainer) return this.watchContainerExit(record);
     const child = record.process as ChildProcess;
@@ -390,14 +424,23 @@ export class LocalAgent extends EventEmitter {
 
   // An executor in a container: its exit is the container's, after its output was copied; one
   // that could not start, or never subscribed in time, fails its task as the agent reports it.
-  private watchContainerExit(record: ExecutorRecord): void {
+  private watchContainerExit(record: ExecutorRecord, registration = true): void {
     const container = record.process as ExecutorContainer;
-    const stopWatching = this.watchRegistration(record, container);
-    record.exited = container.exited.then(({ code, launchError }) => {
+    const stopWatching = registration ? this.watchRegistration(record, container) : () => undefined;
+    record.exited = container.exited.then(({ code, launchError, refused }) => {
       stopWatching();
       if (record.process !== container) return code;
       record.exitCode = code;
-      if (launchError !== undefined) this.agentFailure(record, launchFailedStatus({ taskId: record.task.task_id?.value ?? record.executorId, executorId: record.executorId, agentId: this.agentId, containerId: record.containerId, why: launchError }));
+      if (launchError !== undefined) {
+        this.agentFailure(record, launchFailedStatus({
+          taskId: record.task.task_id?.value ?? record.executorId,
+          executorId: record.executorId,
+          agentId: this.agentId,
+          containerId: record.containerId,
+          why: launchError,
+          ...(refused ? { reason: mesos.v1.TaskStatus.Reason.REASON_TASK_INVALID } : {}),
+        }));
+      }
       this.emit('executor-exit', record, code, null);
       return code;
     });

@@ -20,6 +20,7 @@ import { fetchCommand, fetchHelp } from './fetch-command.js';
 import { describeFetchEvent, fetcherFlags, fetcherSettings } from './fetcher-flags.js';
 import { readTaskInfo, TaskFileError } from './task-file.js';
 import { serveCommand } from './serve/serve-command.js';
+import { agentPolicy, POLICY_FLAGS } from './agent-policy-flags.js';
 
 const { TaskState } = mesos.v1;
 
@@ -35,6 +36,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'docker_mesos_image', kind: 'string', help: 'Run the executor in a container of this image, built by scripts/build-executor-image.sh (docs/executor-containers.md)' },
   { name: 'json_updates', kind: 'bool', help: 'Print each status update as one line of Mesos JSON (a TaskStatus) on stdout; everything else goes to stderr', default: 'false' },
   ...fetcherFlags('<work_dir>/fetcher-cache'),
+  ...POLICY_FLAGS,
   { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
 ];
 const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\n'
@@ -112,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync(executorPath)) throw new ConfigError(`Executor '${executorPath}' does not exist: run 'npm run build' first`);
 
   const workDir = resolve(flags.get('work_dir') ?? join(tmpdir(), 'mesos-local-agent'));
+  const { policy, executorFlags: policyFlags } = agentPolicy(flags);
   const agent = new LocalAgent({
     workDir,
     fetcher: fetcherSettings(flags, join(workDir, 'fetcher-cache')),
@@ -119,7 +122,8 @@ async function main(argv: string[]): Promise<number> {
     checkpoint: parseBool('--checkpoint', flags.get('checkpoint') ?? 'false'),
     frameworkCapabilities: parseBool('--task_killing_state', flags.get('task_killing_state') ?? 'true') ? [mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE] : [],
     dockerSocket: flags.get('docker_socket') ?? '/var/run/docker.sock',
-    executorFlags: [`--content_type=${flags.get('content_type') ?? 'protobuf'}`],
+    executorFlags: [`--content_type=${flags.get('content_type') ?? 'protobuf'}`, ...policyFlags],
+    policy,
     ...(flags.get('docker_mesos_image') !== undefined ? { dockerMesosImage: dockerMesosImage(flags.get('docker_mesos_image')!) } : {}),
   });
   const task = readTaskInfo(taskPath, agent.agentId);

@@ -2,12 +2,18 @@
 // TaskInfo through the LocalAgent (URIs fetched first), many at once, records every update in the
 // TaskBook, checkpoints the book before it acknowledges the update (so no update is acknowledged
 // and then forgotten), and on a restart over the same work directory takes back the executors that
-// still run and reports the others lost, their containers removed.
+// still run and reports the others lost, their containers removed. An executor process is known
+// by its pid; an executor container (a framework's image, or --docker_mesos_image) by its name
+// and Docker id, and its labels.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ContainerLaunchError, LocalAgent, type ExecutorRecord, type ReceivedUpdate } from '../local-agent.js';
+import { ExecutorContainer } from '../executor-container.js';
 import { DockerRuntime } from '../../docker/docker-runtime.js';
+import { DockerError } from '../../docker/docker-error.js';
+import type { ContainerInspect } from '../../docker/container-inspect.js';
+import type { ContainerPolicy } from '../../config/policy-flags.js';
 import { processLives, thisHost } from '../../docker/container-owner.js';
 import { mesos } from '../../proto/generated/mesos.js';
 import { decodeJsonValue } from '../../protocol/codec.js';
@@ -18,7 +24,9 @@ import { ConfigError } from '../../config/config-error.js';
 import { errorMessage } from '../../log.js';
 import { isTerminalName, TaskBook, taskUpdate, type TaskEntry, type TaskUpdate } from './task-book.js';
 import { prepareCheckpointDirectory, readCheckpoint, writeCheckpoint, type CheckpointedTask } from './serve-checkpoint.js';
-import { removeTaskContainer } from './task-container.js';
+import { removeExecutorContainer, removeTaskContainer } from './task-container.js';
+import { executorContainerVerdict, type ExecutorContainerIdentity, type ExecutorContainerVerdict } from './executor-container-recovery.js';
+import type { TaskExecutor } from './task-book.js';
 import { executorToken } from './access.js';
 
 export interface ServeAgentOptions {
@@ -39,6 +47,10 @@ export interface ServeAgentOptions {
   readonly fetcher?: Partial<FetcherSettings>;
   // How often the pids of executors taken back from a previous agent are looked at (not children).
   readonly livenessIntervalMs?: number;
+  // Run this executor in a container of this image for every task (--docker_mesos_image).
+  readonly dockerMesosImage?: string;
+  // The operator policy a framework's executor image must stay inside.
+  readonly policy?: ContainerPolicy;
   readonly say?: (line: string) => void;
 }
 
@@ -90,6 +102,8 @@ export class ServeAgent {
       dockerSocket: options.dockerSocket,
       executorFlags: options.executorFlags,
       fetcher: options.fetcher,
+      ...(options.dockerMesosImage !== undefined ? { dockerMesosImage: options.dockerMesosImage } : {}),
+      ...(options.policy !== undefined ? { policy: options.policy } : {}),
       frameworkCapabilities: [mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE],
       otherRequests: {
         request: (request, response) => {
@@ -106,7 +120,7 @@ export class ServeAgent {
     this.agent.on('update', (update: ReceivedUpdate) => this.received(update));
     this.agent.on('subscribe', (record: ExecutorRecord) => this.subscribed(record));
     this.agent.on('executor-exit', (record: ExecutorRecord, code: number | null, signal: string | null) => {
-      this.executorGone(record.executorId, `Executor exited (${signal ?? `status ${code}`}) before the task ended`, Reason.REASON_EXECUTOR_TERMINATED, TaskState.TASK_FAILED);
+      this.executorGone(taskOf(record), `Executor exited (${signal ?? `status ${code}`}) before the task ended`, Reason.REASON_EXECUTOR_TERMINATED, TaskState.TASK_FAILED);
     });
   }
 
@@ -176,18 +190,31 @@ export class ServeAgent {
   }
 
   private launched(record: ExecutorRecord): void {
-    const pid = record.process.pid;
+    const taskId = taskOf(record);
+    const executorProcess = record.process;
     // Executors outlive the agent (they resubscribe to the next one): they must not keep it alive.
-    record.process.unref();
-    this.book.launched(record.executorId, {
+    executorProcess.unref();
+    const executor: TaskExecutor = {
       executorId: record.executorId,
       containerId: record.containerId,
       containerName: record.containerName,
       sandbox: record.sandbox,
-      ...(pid !== undefined ? { pid, pidStart: thisHost.processStart(pid) ?? '' } : {}),
-    });
+    };
+    if (executorProcess instanceof ExecutorContainer) {
+      // Known by its name at once, by its id once created (checkpointed then too).
+      this.book.launched(taskId, { ...executor, container: { name: executorProcess.name } });
+      void executorProcess.created.then((id) => {
+        const entry = this.book.get(taskId);
+        if (id === undefined || !entry?.executor || isTerminalName(entry.state)) return;
+        entry.executor = { ...entry.executor, container: { name: executorProcess.name, id } };
+        this.checkpoint();
+      });
+    } else {
+      const pid = executorProcess.pid;
+      this.book.launched(taskId, { ...executor, ...(pid !== undefined ? { pid, pidStart: thisHost.processStart(pid) ?? '' } : {}) });
+    }
     this.checkpoint();
-    this.say(`task ${record.executorId}: executor launched, container ${record.containerName}, sandbox ${record.sandbox}`);
+    this.say(`task ${taskId}: executor launched, ${executorProcess instanceof ExecutorContainer ? `in its container ${executorProcess.name}, ` : ''}container ${record.containerName}, sandbox ${record.sandbox}`);
   }
 
   private launchFailed(taskId: string, error: unknown): void {
@@ -203,34 +230,48 @@ export class ServeAgent {
   }
 
   // Checkpointed, then acknowledged (a resend is acknowledged again: its first acknowledgement
-  // may be what was lost).
+  // may be what was lost). The agent's own updates (a container that could not start, an
+  // executor that never subscribed) are recorded as they are; not a fetch failure's, which
+  // comes before any executor record and is recorded by launchFailed.
   private received(update: ReceivedUpdate): void {
-    // The agent's own TASK_FAILED for a failed fetch is recorded by launchFailed.
-    if (update.status.source === Source.SOURCE_AGENT) return;
-    if (!this.book.get(update.executorId)) return;
-    const fresh = this.book.record(update.executorId, taskUpdate(update.status));
+    const record = this.record(update.executorId);
+    if (!record) return;
+    const taskId = taskOf(record);
+    if (!this.book.get(taskId)) return;
+    const fresh = this.book.record(taskId, taskUpdate(update.status));
     if (fresh) {
       this.checkpoint();
-      const entry = this.book.get(update.executorId)!;
+      const entry = this.book.get(taskId)!;
       this.say(`task ${entry.taskId}: ${entry.state}${entry.message ? ` ${entry.message}` : ''}`);
     }
+    // (The agent's own go to no stream: it has none with an executor that never subscribed.)
     this.agent.acknowledge(update.executorId, update.status);
   }
 
   private subscribed(record: ExecutorRecord): void {
-    this.recovered.delete(record.executorId);
-    if (!this.pendingKills.has(record.executorId)) return;
-    const grace = this.pendingKills.get(record.executorId);
-    this.pendingKills.delete(record.executorId);
+    const taskId = taskOf(record);
+    this.recovered.delete(taskId);
+    if (!this.pendingKills.has(taskId)) return;
+    const grace = this.pendingKills.get(taskId);
+    this.pendingKills.delete(taskId);
     // The event stream opens right after this event.
     queueMicrotask(() => {
-      if (!this.agent.kill(record.executorId, grace)) this.pendingKills.set(record.executorId, grace);
+      if (!this.agent.kill(taskId, grace)) this.pendingKills.set(taskId, grace);
     });
   }
 
+  private record(executorId: string): ExecutorRecord | undefined {
+    try {
+      return this.agent.executor(executorId);
+    } catch {
+      return undefined;
+    }
+  }
+
   // A task whose executor is gone without a terminal update: reported by the agent (LOST, or
-  // FAILED for one seen to exit), and its container removed.
-  private executorGone(taskId: string, message: string, reason: number, state = TaskState.TASK_LOST): void {
+  // FAILED for one seen to exit), and its container removed (and its executor's container, when
+  // that exited while no agent watched it).
+  private executorGone(taskId: string, message: string, reason: number, state = TaskState.TASK_LOST, exitedExecutorContainer = false): void {
     const entry = this.book.get(taskId);
     if (!entry || isTerminalName(entry.state)) return;
     this.recovered.delete(taskId);
@@ -240,13 +281,33 @@ export class ServeAgent {
     const executor = entry.executor;
     if (!executor) return;
     const docker = new DockerRuntime(this.options.dockerSocket);
-    removeTaskContainer(docker, { ...executor, frameworkId: this.agent.frameworkId })
-      .then((outcome) => {
-        if (outcome === 'removed') this.say(`task ${taskId}: removed its container ${executor.containerName}`);
-        else if (outcome !== 'absent') this.say(`task ${taskId}: left its container ${executor.containerName} (${outcome})`);
-      })
-      .catch((error: unknown) => this.say(`task ${taskId}: could not remove its container ${executor.containerName}: ${errorMessage(error)}`))
-      .finally(() => docker.close());
+    const removal = async (name: string, remove: () => Promise<string>): Promise<void> => {
+      try {
+        const outcome = await remove();
+        if (outcome === 'removed') this.say(`task ${taskId}: removed its container ${name}`);
+        else if (outcome !== 'absent') this.say(`task ${taskId}: left its container ${name} (${outcome})`);
+      } catch (error) {
+        this.say(`task ${taskId}: could not remove its container ${name}: ${errorMessage(error)}`);
+      }
+    };
+    const container = executor.container;
+    void (async () => {
+      // The task container first: its owner labels name the executor, whose end this confirms.
+      await removal(executor.containerName, () => removeTaskContainer(docker, { ...executor, frameworkId: this.agent.frameworkId }));
+      if (exitedExecutorContainer && container) await removal(container.name, () => removeExecutorContainer(docker, container.name, this.executorIdentity(taskId, executor)));
+    })().finally(() => docker.close());
+  }
+
+  private executorIdentity(taskId: string, executor: TaskExecutor): ExecutorContainerIdentity {
+    return {
+      frameworkId: this.agent.frameworkId,
+      agentId: this.agent.agentId,
+      executorId: executor.executorId,
+      taskId,
+      containerId: executor.containerId,
+      sandbox: executor.sandbox,
+      ...(executor.container?.id !== undefined ? { dockerId: executor.container.id } : {}),
+    };
   }
 
   private agentUpdate(taskId: string, state: number, reason: number, message: string): void {
@@ -261,6 +322,10 @@ export class ServeAgent {
       if (isTerminalName(entry.state)) continue;
       const executor = entry.executor;
       const task = this.tasks.get(entry.taskId);
+      if (executor?.container && task) {
+        await this.recoverContainer(entry.taskId, executor, task);
+        continue;
+      }
       if (!executor || !task || executor.pid === undefined) {
         this.agentUpdate(entry.taskId, TaskState.TASK_LOST, Reason.REASON_EXECUTOR_TERMINATED, 'The agent restarted before the task\'s executor started');
         continue;
@@ -278,14 +343,51 @@ export class ServeAgent {
     this.later(this.options.recoveryTimeoutMs, () => {
       for (const taskId of [...this.recovered]) {
         const executor = this.book.get(taskId)?.executor;
-        if (executor?.pid !== undefined && processLives(executor.pid, executor.pidStart)) process.kill(executor.pid, 'SIGKILL');
+        if (executor?.container) this.agent.executor(executor.executorId).process.kill('SIGKILL');
+        else if (executor?.pid !== undefined && processLives(executor.pid, executor.pidStart)) process.kill(executor.pid, 'SIGKILL');
         this.executorGone(taskId, `The executor did not resubscribe within ${this.options.recoveryTimeoutMs} ms of the agent's restart`, Reason.REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
       }
     });
     this.watchRecoveredExecutors();
   }
 
+  // An executor container of the previous agent: taken back when it runs and is this agent's (its
+  // exit then comes as an executor-exit event), else its task is lost; one that exited is
+  // removed, after its labels are checked.
+  private async recoverContainer(taskId: string, executor: TaskExecutor, task: mesos.v1.ITaskInfo): Promise<void> {
+    const container = executor.container!;
+    const identity = this.executorIdentity(taskId, executor);
+    let verdict: ExecutorContainerVerdict;
+    const docker = new DockerRuntime(this.options.dockerSocket);
+    try {
+      verdict = executorContainerVerdict(await inspectOrUndefined(docker, container.id ?? container.name), identity);
+    } catch (error) {
+      // Docker cannot say: the executor cannot be followed, and nothing is removed.
+      this.agentUpdate(taskId, TaskState.TASK_LOST, Reason.REASON_EXECUTOR_TERMINATED, `The executor's container ${container.name} could not be inspected after the agent's restart: ${errorMessage(error)}`);
+      return;
+    } finally {
+      docker.close();
+    }
+    switch (verdict.kind) {
+      case 'running':
+        this.recovered.add(taskId);
+        // Its output is followed again before the agent listens (and it can resubscribe).
+        await (this.agent.recover({ executorId: executor.executorId, containerId: executor.containerId, task, containerDockerId: verdict.dockerId }).process as ExecutorContainer).created;
+        this.say(`task ${taskId}: waiting for the executor in ${container.name} to resubscribe`);
+        return;
+      case 'exited':
+        this.executorGone(taskId, `The executor's container ${container.name} exited${verdict.exitCode !== undefined ? ` (status ${verdict.exitCode})` : ''} while the agent was down`, Reason.REASON_EXECUTOR_TERMINATED, TaskState.TASK_LOST, true);
+        return;
+      case 'absent':
+        this.executorGone(taskId, `The executor's container ${container.name} is gone`, Reason.REASON_EXECUTOR_TERMINATED);
+        return;
+      case 'not-ours':
+        this.executorGone(taskId, `The container ${container.name} is not this task's executor container (${verdict.why}); it was left alone`, Reason.REASON_EXECUTOR_TERMINATED);
+    }
+  }
+
   // Executors taken back are not children, so no exit event comes: their pids are looked at.
+  // (An executor container's exit comes as an event: it is not in `adopted`.)
   private watchRecoveredExecutors(): void {
     for (const taskId of this.adopted) if (isTerminalName(this.book.get(taskId)!.state)) this.adopted.delete(taskId);
     if (this.adopted.size === 0) return;
@@ -319,3 +421,17 @@ export class ServeAgent {
   }
 }
 
+
+async function inspectOrUndefined(docker: DockerRuntime, idOrName: string): Promise<ContainerInspect | undefined> {
+  try {
+    return (await docker.inspect(idOrName)).parsed;
+  } catch (error) {
+    if (error instanceof DockerError && error.notFound) return undefined;
+    throw error;
+  }
+}
+
+// The task an executor runs: a framework's executor has an id of its own.
+function taskOf(record: ExecutorRecord): string {
+  return record.task.task_id?.value ?? record.executorId;
+}

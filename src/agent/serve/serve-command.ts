@@ -7,6 +7,8 @@ import { ConfigError } from '../../config/config-error.js';
 import { parseDuration } from '../../config/duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec, type RawFlags } from '../../config/flags.js';
 import { fetcherFlags, fetcherSettings } from '../fetcher-flags.js';
+import { agentPolicy, POLICY_FLAGS } from '../agent-policy-flags.js';
+import { parseImageReference } from '../../docker/image-reference.js';
 import { isLoopback } from './access.js';
 import { createConsole } from '../console/attach-console.js';
 import { consoleSource } from './console-source.js';
@@ -28,6 +30,8 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'content_type', kind: 'string', help: 'Encoding the executors speak: protobuf or json', default: 'protobuf' },
   { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
   ...fetcherFlags('<work_dir>/fetcher-cache'),
+  { name: 'docker_mesos_image', kind: 'string', help: 'Run each task\'s executor in a container of this image, built by scripts/build-executor-image.sh; it outlives the agent\'s restarts (docs/executor-containers.md)' },
+  ...POLICY_FLAGS,
   { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
 ];
 
@@ -53,6 +57,8 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
   const workDir = resolve(flags.get('work_dir') ?? join(tmpdir(), 'mesos-local-agent'));
   const checkpoint = parseBool('--checkpoint', flags.get('checkpoint') ?? 'true');
   const explicitPort = port(flags.get('port'));
+  const { policy, executorFlags: policyFlags } = agentPolicy(flags);
+  const mesosImage = dockerMesosImage(flags.get('docker_mesos_image'));
 
   const serve = await ServeAgent.start({
     workDir,
@@ -65,7 +71,9 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
     checkpoint,
     recoveryTimeoutMs: duration(flags, 'recovery_timeout') ?? 15 * 60_000,
     dockerSocket: flags.get('docker_socket') ?? '/var/run/docker.sock',
-    executorFlags: [`--content_type=${contentType}`],
+    executorFlags: [`--content_type=${contentType}`, ...policyFlags],
+    policy,
+    ...(mesosImage !== undefined ? { dockerMesosImage: mesosImage } : {}),
     fetcher: fetcherSettings(flags, flags.get('fetcher_cache_dir') ?? join(workDir, 'fetcher-cache')),
     say: out,
   });
@@ -130,4 +138,14 @@ function duration(flags: RawFlags, name: string): number | undefined {
   const parsed = parseDuration(text);
   if (!parsed.ok) throw new ConfigError(`Invalid --${name}: ${parsed.error}`);
   return parsed.ms;
+}
+
+function dockerMesosImage(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    parseImageReference(value);
+  } catch (error) {
+    throw new ConfigError(`Invalid --docker_mesos_image '${value}': ${(error as Error).message}`);
+  }
+  return value;
 }

@@ -26,6 +26,9 @@ export interface TaskExecutor {
   // The executor process (pid and its start time in clock ticks since boot, to tell a reused pid).
   readonly pid?: number;
   readonly pidStart?: string;
+  // An executor in a Docker container (a framework's image, or --docker_mesos_image): its name,
+  // and its Docker id once created. A restarted agent finds it by these, not by a pid.
+  readonly container?: { readonly name: string; readonly id?: string };
 }
 
 export interface TaskEntry {

@@ -4,6 +4,8 @@
 import { DockerError } from '../../docker/docker-error.js';
 import type { ContainerRuntime } from '../../docker/container-runtime.js';
 import { identityMismatch, ownership } from '../../docker/container-owner.js';
+import type { ContainerInspect } from '../../docker/container-inspect.js';
+import { executorContainerVerdict, type ExecutorContainerIdentity } from './executor-container-recovery.js';
 
 export interface TaskContainer {
   readonly containerName: string;
@@ -35,5 +37,24 @@ export async function removeTaskContainer(docker: ContainerRuntime, container: T
     if (error instanceof DockerError && error.notFound) return 'absent';
     throw error;
   }
+  return 'removed';
+}
+
+// Removes a task's executor container that has exited (its agent was down when it did), only
+// when its labels say it is this agent's executor container for that task (container-kind and
+// identity labels, and the checkpointed id): a running one, or another's, is left alone.
+export async function removeExecutorContainer(docker: ContainerRuntime, name: string, expected: ExecutorContainerIdentity): Promise<RemoveOutcome | 'running'> {
+  let inspect: ContainerInspect;
+  try {
+    inspect = (await docker.inspect(expected.dockerId ?? name)).parsed;
+  } catch (error) {
+    if (error instanceof DockerError && error.notFound) return 'absent';
+    throw error;
+  }
+  const verdict = executorContainerVerdict(inspect, expected);
+  if (verdict.kind === 'not-ours') return 'not-ours';
+  if (verdict.kind === 'running') return 'running';
+  if (verdict.kind === 'absent') return 'absent';
+  await docker.remove(verdict.dockerId);
   return 'removed';
 }
