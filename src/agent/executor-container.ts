@@ -48,6 +48,8 @@ export interface ExecutorExit {
   readonly launchError?: string;
   // The operator policy refused the container (nothing was created).
   readonly refused?: boolean;
+  // The agent stopped following it (detach): it may run on, and nothing is known of its end.
+  readonly detached?: boolean;
 }
 
 export class ExecutorContainerError extends ExecutorError<'ERR_EXECUTOR_CONTAINER'> {
@@ -81,6 +83,8 @@ export class ExecutorContainer implements ExecutorProcess {
   private id: string | undefined;
   private started = false;
   private pendingSignal: string | undefined;
+  // Aborts the long-running watches (attach, wait) when the agent lets the container go.
+  private readonly watching = new AbortController();
   private announce: (id: string | undefined) => void = () => undefined;
 
   private constructor(options: ExecutorContainerOptions | AdoptedContainerOptions) {
@@ -109,6 +113,16 @@ export class ExecutorContainer implements ExecutorProcess {
   // The container outlives the agent by itself; only the agent's own watch of it is held here.
   unref(): void {}
 
+  // Stops following the container, which runs on: the agent is going away, and the next one on
+  // this work directory takes it back. Nothing is removed.
+  detach(): void {
+    this.watching.abort();
+  }
+
+  private get detached(): boolean {
+    return this.watching.signal.aborted;
+  }
+
   // Signals the executor's container (once it has started; a signal before that is sent then).
   kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
     const name = String(signal);
@@ -127,11 +141,12 @@ export class ExecutorContainer implements ExecutorProcess {
       const body = options.body();
       await this.removeStale(body);
       await this.ensureImage(body.Image, options.pull);
+      if (this.detached) throw new ExecutorContainerError(`The agent let ${this.name} go before creating it`);
       this.id = await docker.create(this.name, body);
       this.announce(this.id);
-      const output = await docker.attach(this.id);
+      const output = await docker.attach(this.id, this.watching.signal);
       const copied = this.copy(output, stdout, stderr);
-      const watch = await docker.wait(this.id, 'next-exit');
+      const watch = await docker.wait(this.id, 'next-exit', this.watching.signal);
       await docker.start(this.id);
       this.started = true;
       this.pid = await docker.inspect(this.id).then(({ parsed }) => parsed.State?.Pid || undefined, () => undefined);
@@ -140,6 +155,7 @@ export class ExecutorContainer implements ExecutorProcess {
       await bounded(copied, options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS, () => output.destroy());
       return { code };
     } catch (error) {
+      if (this.detached) return { code: null, detached: true };
       const why = errorMessage(error);
       if (this.started) return { code: null };
       stderr.write(`local agent: could not start the executor's container ${this.name}: ${why}\n`);
@@ -159,16 +175,16 @@ export class ExecutorContainer implements ExecutorProcess {
     this.id = id;
     this.started = true;
     try {
-      const output = await docker.attach(id);
+      const output = await docker.attach(id, this.watching.signal);
       const copied = this.copy(output, stdout, stderr);
       this.announce(id);
-      const watch = await docker.wait(id, 'not-running');
+      const watch = await docker.wait(id, 'not-running', this.watching.signal);
       this.pid = await docker.inspect(id).then(({ parsed }) => parsed.State?.Pid || undefined, () => undefined);
       const code = await this.exitCode(watch.result);
       await bounded(copied, options.outputDrainMs ?? DEFAULT_OUTPUT_DRAIN_MS, () => output.destroy());
       return { code };
     } catch {
-      return { code: null };
+      return this.detached ? { code: null, detached: true } : { code: null };
     } finally {
       await this.reap(stdout, stderr);
     }
@@ -182,7 +198,7 @@ export class ExecutorContainer implements ExecutorProcess {
 
   // Removed first: the executor in it holds the output files open through these descriptors.
   private async reap(stdout: WriteStream, stderr: WriteStream): Promise<void> {
-    if (this.id !== undefined) await this.options.docker.remove(this.id).catch(() => undefined);
+    if (this.id !== undefined && !this.detached) await this.options.docker.remove(this.id).catch(() => undefined);
     await Promise.all([stdout, stderr].map((stream) => finished(stream.end()).catch(() => undefined)));
   }
 
@@ -193,9 +209,9 @@ export class ExecutorContainer implements ExecutorProcess {
       try {
         return (await result).statusCode;
       } catch (error) {
-        if (attempt >= WAIT_ATTEMPTS) throw error;
+        if (attempt >= WAIT_ATTEMPTS || this.detached) throw error;
         await new Promise((resolve) => setTimeout(resolve, timerMs(WAIT_RETRY_MS)));
-        result = this.options.docker.wait(this.id!, 'not-running').then((watch) => watch.result);
+        result = this.options.docker.wait(this.id!, 'not-running', this.watching.signal).then((watch) => watch.result);
       }
     }
   }

@@ -224,6 +224,12 @@ export class LocalAgent extends EventEmitter {
     }
   }
 
+  // Stops following the executor containers, which run on (the agent process is going away and
+  // a restarted one takes them back): nothing waits on them, nothing is removed.
+  detachContainers(): void {
+    for (const record of this.executors.values()) if (record.process instanceof ExecutorContainer) record.process.detach();
+  }
+
   // While set, every call is answered 503 "Agent has not finished recovery".
   setRecovering(recovering: boolean): void {
     this.unavailable = recovering;
@@ -427,9 +433,10 @@ export class LocalAgent extends EventEmitter {
   private watchContainerExit(record: ExecutorRecord, registration = true): void {
     const container = record.process as ExecutorContainer;
     const stopWatching = registration ? this.watchRegistration(record, container) : () => undefined;
-    record.exited = container.exited.then(({ code, launchError, refused }) => {
+    record.exited = container.exited.then(({ code, launchError, refused, detached }) => {
       stopWatching();
-      if (record.process !== container) return code;
+      // Let go (detachContainers): it runs on, its end is the next agent's to learn.
+      if (record.process !== container || detached) return code;
       record.exitCode = code;
       if (launchError !== undefined) {
         this.agentFailure(record, launchFailedStatus({

@@ -138,3 +138,26 @@ test('serve with a framework executor image, restarted: the executor resubscribe
   assert.deepEqual(created, [], 'no container was created');
   assert.ok((await stateTasks(second.base)).some((entry) => entry.id === task.task_id.value && entry.state === 'TASK_FINISHED'));
 });
+
+test('serve with executor containers stops on SIGTERM, leaving them running for the next one', async (t) => {
+  const image = await ensureExecutorImage();
+  const args = [`--docker_mesos_image=${image}`, '--recovery_timeout=60secs'];
+  const first = await startServe(t, { args: ['--port=0', ...args] });
+  cleanUpServe(t, first.workDir);
+  const task = shellTask("trap 'echo got TERM; exit 0' TERM; echo ready; while true; do sleep 0.1; done");
+  assert.equal((await submit(first.base, task)).status, 202);
+  await waitForState(first.base, task.task_id.value, 'TASK_RUNNING', 120_000);
+  first.child.kill('SIGTERM');
+  // Its watch of the executor container does not keep it alive.
+  const code = await Promise.race([first.exited, new Promise((resolveLate) => setTimeout(() => resolveLate('still running'), 20_000))]);
+  assert.equal(code, 0);
+  const executor = readServeCheckpoint(first.workDir)!.tasks[0]!.entry.executor as unknown as { container: { name: string } };
+  assert.equal((await inspectContainer(executor.container.name)).State.Running, true, 'the executor container runs on');
+
+  const second = await startServe(t, { workDir: first.workDir, args });
+  assert.equal((await fetch(`${second.base}/api/v1/tasks/${task.task_id.value}/kill`, { method: 'POST' })).status, 202);
+  const killed = await waitForState(second.base, task.task_id.value, 'TASK_KILLED', 90_000);
+  assert.deepEqual(killed.statuses.map((status) => status.state), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
+  assert.equal(await readAll(second.base, task.task_id.value, 'stdout'), 'ready\ngot TERM\n');
+  await eventually('the executor container to be reaped', async () => !(await containerExists(executor.container.name)) || undefined, 30_000);
+});

@@ -174,11 +174,13 @@ export class ServeAgent {
     return sandboxes;
   }
 
-  // Stops serving (executors keep running, as when the agent process dies) and its timers.
+  // Stops serving (executors keep running, as when the agent process dies), its timers and its
+  // watch of executor containers (which would keep the process alive).
   async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await this.agent.stop();
+    this.agent.detachContainers();
   }
 
   private connected(taskId: string): boolean {
