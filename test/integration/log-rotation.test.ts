@@ -5,7 +5,7 @@
 // outliving the agent process, so that output written after the agent is gone still lands.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -110,6 +110,32 @@ test('a bad override fails the task before launch, naming the variable', async (
   assert.equal(status.message, "Failed to launch container: Invalid CONTAINER_LOGGER_LOGROTATE_STDERR_OPTIONS in the task's environment: unsupported logrotate option 'compress' (only 'rotate N' is supported)");
   assert.equal(launched, false);
   assert.equal(await containerExists(error.launch.containerName), false);
+});
+
+test('attack: links and a FIFO the container plants at the rotated names change no host file', async (t) => {
+  const hostDir = mkdtempSync(join(tmpdir(), 'rotate-host-'));
+  const hostFile = join(hostDir, 'another-tenant.log');
+  writeFileSync(hostFile, 'not the container\'s\n');
+  const agent = await startAgent(t, { containerLogger: settings({ maxBytes: 8 * KB, keep: 3 }) });
+  const last = 20_000;
+  const plant = [
+    `ln -sf ${hostFile} "$MESOS_SANDBOX/stdout.1"`,
+    `ln -sf ${hostFile} "$MESOS_SANDBOX/stdout.2"`,
+    'mkfifo "$MESOS_SANDBOX/stdout.3"',
+    `ln -sf ${hostFile} "$MESOS_SANDBOX/stdout"`,
+  ].join(' && ');
+  const record = agent.launch(shellTask(`${plant} && seq -w 1 ${last}`));
+  const update = await terminal(agent, record, 120_000);
+  assert.equal(update.status.state, TaskState.TASK_FINISHED, `${update.status.message ?? ''}\n${sandboxFile(record, 'stderr')}`);
+  await exitCode(record);
+  assert.equal(readFileSync(hostFile, 'utf8'), 'not the container\'s\n', 'the host file is neither written nor truncated');
+  assert.deepEqual(readdirSync(hostDir), ['another-tenant.log'], 'nor removed or renamed');
+  const { names, content } = rotated(record.sandbox, 'stdout');
+  assert.deepEqual(names, ['stdout', 'stdout.1', 'stdout.2', 'stdout.3']);
+  for (const name of names) assert.ok(lstatSync(join(record.sandbox, name)).isFile(), `${name} is a regular file of the logger's`);
+  const expected = seqOutput(last);
+  assert.ok(content.equals(expected.subarray(expected.length - content.length)));
+  assert.equal(content.length, 3 * 8 * KB + (expected.length % (8 * KB)));
 });
 
 // Processes working in `directory` (the executor and its loggers run in the sandbox).
