@@ -52,8 +52,8 @@ export interface LaunchedExecutor {
   readonly process: ChildProcess;
   readonly sandbox: string;
   readonly containerName: string;
-  // Resolves once every logger has written the executor's last byte (at once without rotation).
-  readonly outputClosed: Promise<void>;
+  // Resolves once every logger has written the executor's last byte (absent: no logger).
+  readonly outputClosed?: Promise<void>;
 }
 
 export function sandboxPath(spec: Pick<LaunchSpec, 'workDir' | 'agentId' | 'frameworkId' | 'executorId' | 'containerId'>): string {

@@ -315,7 +315,7 @@ export class LocalAgent extends EventEmitter {
 
   // `exited` resolves once the executor has exited and its output is all in the sandbox (the
   // rotating loggers done, within OUTPUT_CLOSE_MS).
-  private watchExit(record: ExecutorRecord, outputClosed: Promise<void>): void {
+  private watchExit(record: ExecutorRecord, outputClosed: Promise<void> = Promise.resolve()): void {
     const child = record.process;
     record.exited = new Promise<number | null>((resolve) => {
       child.on('exit', (code, signal) => {
