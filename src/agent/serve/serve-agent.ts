@@ -14,6 +14,7 @@ import { decodeJsonValue } from '../../protocol/codec.js';
 import { toMesosJson } from '../../protocol/mesos-json.js';
 import { withoutSecretValues } from '../../executor/secret-free-task.js';
 import type { FetcherSettings } from '../../fetcher/fetcher.js';
+import type { LogrotateSettings } from '../logrotate-settings.js';
 import { ConfigError } from '../../config/config-error.js';
 import { errorMessage } from '../../log.js';
 import { isTerminalName, TaskBook, taskUpdate, type TaskEntry, type TaskUpdate } from './task-book.js';
@@ -37,6 +38,8 @@ export interface ServeAgentOptions {
   readonly dockerSocket: string;
   readonly executorFlags?: readonly string[];
   readonly fetcher?: Partial<FetcherSettings>;
+  // Rotating sandbox logs (--container_logger=rotate); the loggers outlive the agent.
+  readonly containerLogger?: LogrotateSettings | undefined;
   // How often the pids of executors taken back from a previous agent are looked at (not children).
   readonly livenessIntervalMs?: number;
   readonly say?: (line: string) => void;
@@ -90,6 +93,7 @@ export class ServeAgent {
       dockerSocket: options.dockerSocket,
       executorFlags: options.executorFlags,
       fetcher: options.fetcher,
+      containerLogger: options.containerLogger,
       frameworkCapabilities: [mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE],
       otherRequests: {
         request: (request, response) => {

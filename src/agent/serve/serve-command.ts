@@ -7,6 +7,7 @@ import { ConfigError } from '../../config/config-error.js';
 import { parseDuration } from '../../config/duration.js';
 import { formatHelp, parseBool, parseFlags, type FlagSpec, type RawFlags } from '../../config/flags.js';
 import { fetcherFlags, fetcherSettings } from '../fetcher-flags.js';
+import { loggerFlags, loggerSettings } from '../logger-flags.js';
 import { isLoopback } from './access.js';
 import { createConsole } from '../console/attach-console.js';
 import { consoleSource } from './console-source.js';
@@ -28,6 +29,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'content_type', kind: 'string', help: 'Encoding the executors speak: protobuf or json', default: 'protobuf' },
   { name: 'docker_socket', kind: 'string', help: 'Docker daemon socket', default: '/var/run/docker.sock' },
   ...fetcherFlags('<work_dir>/fetcher-cache'),
+  ...loggerFlags(),
   { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
 ];
 
@@ -67,6 +69,7 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
     dockerSocket: flags.get('docker_socket') ?? '/var/run/docker.sock',
     executorFlags: [`--content_type=${contentType}`],
     fetcher: fetcherSettings(flags, flags.get('fetcher_cache_dir') ?? join(workDir, 'fetcher-cache')),
+    containerLogger: loggerSettings(flags, join(here, 'logrotate.js')),
     say: out,
   });
   const api = new HttpApi(serve, { token, ip });
