@@ -12,6 +12,8 @@ const banner = {
 const entries = {
   executor: 'src/executor/main.ts',
   agent: 'src/agent/main.ts',
+  // The local agent's rotating container logger, one process per stream (no protobuf in it).
+  logrotate: 'src/logrotate/main.ts',
 };
 
 // The shim runs the Node that built it, by absolute path, or the one SHIM_NODE_PATH names: a

@@ -4,7 +4,8 @@
 // its stdout/stderr written to the sandbox files. The task's environment goes to its container
 // only (the executor reads it from the TaskInfo), never into the executor's.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, realpathSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { formatDuration } from '../config/duration.js';
 import { mesos } from '../proto/generated/mesos.js';
@@ -16,6 +17,8 @@ import type { ContainerPolicy } from '../config/policy-flags.js';
 import { ExecutorContainer, ExecutorPolicyError } from './executor-container.js';
 import { executorPolicyViolation } from './executor-container-policy.js';
 import { customExecutorRequest, executorContainerName, mesosImageRequest } from './executor-container-spec.js';
+import { taskLogrotateSettings, type LogrotateSettings } from './logrotate-settings.js';
+import { startRotatingLogger, type RotatingLogger } from './rotating-output.js';
 
 // A sandbox file as the fetcher leaves it: executable when its URI said so.
 export type SandboxFile = string | Buffer | { readonly content: string | Buffer; readonly executable?: boolean };
@@ -47,12 +50,17 @@ export interface LaunchSpec {
   // Where the executor's stdout/stderr go instead of the sandbox files: a path opened for
   // appending, or 'pipe' (the caller holds the reading end, like a container logger).
   readonly output?: { readonly stdout?: string; readonly stderr?: string };
+  // Rotate the sandbox files instead (the LogrotateContainerLogger's role, docs/log-rotation.md):
+  // each stream goes through its own logger process; the task's environment may override these.
+  readonly logger?: LogrotateSettings | undefined;
 }
 
 export interface LaunchedExecutor {
   readonly process: ChildProcess;
   readonly sandbox: string;
   readonly containerName: string;
+  // Resolves once every logger has written the executor's last byte (absent: no logger).
+  readonly outputClosed?: Promise<void>;
 }
 
 export function sandboxPath(spec: Pick<LaunchSpec, 'workDir' | 'agentId' | 'frameworkId' | 'executorId' | 'containerId'>): string {
@@ -134,29 +142,38 @@ export function openSandboxOutput(sandbox: string, name: string): number {
 }
 
 export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
+  // A bad override in the task's environment fails the launch before anything is made.
+  const rotation = spec.logger === undefined ? undefined : taskLogrotateSettings(spec.logger, spec.task);
   const sandbox = sandboxPath(spec);
   mkdirSync(sandbox, { recursive: true });
-  for (const [name, file] of Object.entries(spec.sandboxFiles ?? {})) {
-    const path = join(sandbox, name);
-    mkdirSync(dirname(path), { recursive: true });
-    const { content, executable } = typeof file === 'string' || Buffer.isBuffer(file) ? { content: file, executable: false } : file;
-    writeFileSync(path, content, { mode: executable ? 0o700 : 0o600 });
-  }
-  // The sandbox files by default; a file of the caller's, or a pipe it reads, for fault tests.
-  const target = (name: 'stdout' | 'stderr'): number | 'pipe' => {
+  writeSandboxFiles(sandbox, spec.sandboxFiles ?? {});
+  const loggers: RotatingLogger[] = [];
+  // The sandbox files by default (through a rotating logger when asked); a file of the caller's,
+  // or a pipe it reads, for fault tests.
+  const target = (name: 'stdout' | 'stderr'): number | 'pipe' | Socket => {
     const chosen = spec.output?.[name];
     if (chosen === 'pipe') return 'pipe';
-    return chosen === undefined ? openSandboxOutput(sandbox, name) : openSync(chosen, 'a');
+    if (chosen !== undefined) return openSync(chosen, 'a');
+    const fd = openSandboxOutput(sandbox, name);
+    if (rotation === undefined) return fd;
+    try {
+      const logger = startRotatingLogger(rotation.loggerPath, realpathSync(sandbox), name, fd, rotation[name]);
+      loggers.push(logger);
+      return logger.input;
+    } finally {
+      closeSync(fd);
+    }
   };
-  const stdout = target('stdout');
-  let stderr: number | 'pipe';
+  let stdout: number | 'pipe' | Socket | undefined;
+  let stderr: number | 'pipe' | Socket | undefined;
+  const release = (): void => {
+    for (const fd of [stdout, stderr]) if (typeof fd === 'number') closeSync(fd);
+    // The executor holds the loggers' input now: each ends at the executor's last write.
+    for (const logger of loggers) logger.input.destroy();
+  };
   try {
+    stdout = target('stdout');
     stderr = target('stderr');
-  } catch (error) {
-    if (stdout !== 'pipe') closeSync(stdout);
-    throw error;
-  }
-  try {
     const child = spawn(spec.executorPath, executorFlags(spec, sandbox), {
       cwd: sandbox,
       env: executorEnvironment(spec, sandbox),
@@ -164,9 +181,10 @@ export function launchExecutor(spec: LaunchSpec): LaunchedExecutor {
       // Like the agent's SETSID hook: the executor leads its own session.
       detached: true,
     });
-    return { process: child, sandbox, containerName: `mesos-${spec.containerId}` };
+    const outputClosed = Promise.all(loggers.map((logger) => logger.closed)).then(() => undefined);
+    return { process: child, sandbox, containerName: `mesos-${spec.containerId}`, outputClosed };
   } finally {
-    for (const fd of [stdout, stderr]) if (fd !== 'pipe') closeSync(fd);
+    release();
   }
 }
 

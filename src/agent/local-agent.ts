@@ -24,11 +24,14 @@ import { fetchUris, type FetcherSettings, type FetchEvent, type FetchUri } from 
 import { FetchError } from '../fetcher/fetch-error.js';
 import { ExecutorError } from '../errors.js';
 import { fetchFailureMessage, launchFailedStatus } from './launch-failure.js';
+import { ContainerLoggerError, taskLogrotateSettings, type LogrotateSettings } from './logrotate-settings.js';
 
 const JSON_TYPE: ContentType = 'application/json';
 const PROTOBUF_TYPE: ContentType = 'application/x-protobuf';
 const EventType = mesos.v1.executor.Event.Type;
 const CallType = mesos.v1.executor.Call.Type;
+// How long `exited` waits for the loggers to write the executor's last output.
+const OUTPUT_CLOSE_MS = 5000;
 
 export interface LocalAgentOptions {
   readonly workDir: string;
@@ -54,6 +57,9 @@ export interface LocalAgentOptions {
   readonly executorOutput?: LaunchSpec['output'];
   // The fetcher's bounds and cache (default cache: <workDir>/fetcher-cache, outside every sandbox).
   readonly fetcher?: Partial<FetcherSettings>;
+  // Rotate executors' stdout/stderr in the sandbox (the LogrotateContainerLogger's role); the
+  // sandbox files, unbounded, when absent. See loggerSettings() in logger-flags.ts.
+  readonly containerLogger?: LogrotateSettings | undefined;
   // Run this project's executor in a container of this image (--docker_mesos_image, spec 3.16.4).
   readonly dockerMesosImage?: string;
   // How long an executor in a container may take to subscribe before it is destroyed and its
@@ -250,14 +256,17 @@ export class LocalAgent extends EventEmitter {
     mkdirSync(sandbox, { recursive: true });
     this.fetching.add(executorId);
     try {
+      // The container logger refuses a bad override in the task's environment before any fetch.
+      if (this.options.containerLogger) taskLogrotateSettings(this.options.containerLogger, task);
       await fetchUris(taskUris(task), {
         sandbox,
         settings: { cacheDir: join(this.options.workDir, 'fetcher-cache'), ...this.options.fetcher },
         onEvent: (event: FetchEvent) => this.emit('fetch', executorId, event),
       });
     } catch (error) {
-      const why = error instanceof FetchError ? error.message : `the fetcher failed: ${(error as Error).message}`;
-      const status = launchFailedStatus({ taskId: executorId, executorId, agentId: this.agentId, containerId, why: fetchFailureMessage(containerId, why) });
+      const why = error instanceof ContainerLoggerError ? error.message
+        : fetchFailureMessage(containerId, error instanceof FetchError ? error.message : `the fetcher failed: ${(error as Error).message}`);
+      const status = launchFailedStatus({ taskId: executorId, executorId, agentId: this.agentId, containerId, why });
       const update: ReceivedUpdate = { executorId, status, duplicate: false, viaSubscribe: false };
       const failed: FailedLaunch = { executorId, containerId, containerName: `mesos-${containerId}`, sandbox, task, updates: [update] };
       this.emit('update', update);
@@ -308,6 +317,7 @@ export class LocalAgent extends EventEmitter {
       extraEnv: this.options.executorEnv,
       sandboxFiles,
       output: this.options.executorOutput,
+      logger: this.options.containerLogger,
     };
   }
 
@@ -331,7 +341,7 @@ export class LocalAgent extends EventEmitter {
       stream: undefined,
       exitCode: undefined,
     };
-    this.watchExit(record);
+    this.watchExit(record, launched.outputClosed);
     this.executors.set(executorId, record);
     this.emit('launched', record);
     return record;
@@ -345,13 +355,13 @@ export class LocalAgent extends EventEmitter {
     const launched = this.spawn({ ...record.spec, sandboxFiles: undefined, agentPort: this.portValue });
     record.process = launched.process;
     record.exitCode = undefined;
-    this.watchExit(record);
+    this.watchExit(record, launched.outputClosed);
     return record;
   }
 
   // The executor as a process, or in a container when its ExecutorInfo names an image or the
   // agent runs executors in --docker_mesos_image.
-  private spawn(spec: LaunchSpec): { process: ExecutorProcess; sandbox: string; containerName: string } {
+  private spawn(spec: LaunchSpec): { process: ExecutorProcess; sandbox: string; containerName: string; outputClosed?: Promise<void> } {
     if (!usesExecutorImage(spec.task) && this.options.dockerMesosImage === undefined) return launchExecutor(spec);
     const docker = new DockerRuntime(spec.dockerSocket);
     const launched = launchExecutorContainer(spec, docker, this.options.dockerMesosImage, this.options.policy);
@@ -416,14 +426,20 @@ export class LocalAgent extends EventEmitter {
     return record;
   }
 
-  private watchExit(record: ExecutorRecord): void {
+  // `exited` resolves once the executor has exited and its output is all in the sandbox (the
+  // rotating loggers done, within OUTPUT_CLOSE_MS).
+  private watchExit(record: ExecutorRecord, outputClosed: Promise<void> = Promise.resolve()): void {
     if (record.process instanceof ExecutorContainer) return this.watchContainerExit(record);
     const child = record.process as ChildProcess;
     record.exited = new Promise<number | null>((resolve) => {
       child.on('exit', (code, signal) => {
         record.exitCode = code ?? (signal ? null : code);
         this.emit('executor-exit', record, code, signal);
-        resolve(code);
+        const bound = setTimeout(() => resolve(code), OUTPUT_CLOSE_MS);
+        void outputClosed.then(() => {
+          clearTimeout(bound);
+          resolve(code);
+        });
       });
     });
   }

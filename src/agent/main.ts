@@ -18,6 +18,7 @@ import { toMesosJson } from '../protocol/mesos-json.js';
 import type { FetchEvent } from '../fetcher/fetcher.js';
 import { fetchCommand, fetchHelp } from './fetch-command.js';
 import { describeFetchEvent, fetcherFlags, fetcherSettings } from './fetcher-flags.js';
+import { loggerFlags, loggerSettings } from './logger-flags.js';
 import { readTaskInfo, TaskFileError } from './task-file.js';
 import { serveCommand } from './serve/serve-command.js';
 import { agentPolicy, POLICY_FLAGS } from './agent-policy-flags.js';
@@ -37,6 +38,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'json_updates', kind: 'bool', help: 'Print each status update as one line of Mesos JSON (a TaskStatus) on stdout; everything else goes to stderr', default: 'false' },
   ...fetcherFlags('<work_dir>/fetcher-cache'),
   ...POLICY_FLAGS,
+  ...loggerFlags(),
   { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
 ];
 const USAGE = 'Usage: node dist/agent.js run <taskinfo.json> [--name=value ...]\n'
@@ -118,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
   const agent = new LocalAgent({
     workDir,
     fetcher: fetcherSettings(flags, join(workDir, 'fetcher-cache')),
+    containerLogger: loggerSettings(flags, join(here, 'logrotate.js')),
     executorPath,
     checkpoint: parseBool('--checkpoint', flags.get('checkpoint') ?? 'false'),
     frameworkCapabilities: parseBool('--task_killing_state', flags.get('task_killing_state') ?? 'true') ? [mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE] : [],

@@ -3,58 +3,29 @@
 // is listed with its latest state, the page's main thread is never blocked for long, and a task
 // opened meanwhile shows its output within a second.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import puppeteer from 'puppeteer-core';
 import { attachConsole } from '../../src/agent/console/attach-console.js';
-import type { ConsoleSource, TaskView } from '../../src/agent/serve/console-source.js';
 import { eventually } from '../helpers/harness.js';
+import { MemoryConsoleSource } from '../helpers/memory-console-source.js';
 
-class ChurningSource implements ConsoleSource {
-  readonly views = new Map<string, TaskView>();
-  private readonly listeners = new Set<(task: TaskView) => void>();
-
-  constructor(root: string, count: number) {
-    for (let i = 0; i < count; i++) {
-      const taskId = `load-${String(i).padStart(3, '0')}`;
-      const sandbox = join(root, taskId);
-      mkdirSync(sandbox);
-      this.views.set(taskId, { taskId, executorId: taskId, state: 'TASK_RUNNING', sandbox, submittedAt: Date.now() + i, runningAt: Date.now(), updates: [] });
-    }
+// 100 running tasks whose sandboxes exist.
+function churningSource(root: string, count: number): MemoryConsoleSource {
+  const source = new MemoryConsoleSource(root);
+  for (let i = 0; i < count; i++) {
+    source.add(`load-${String(i).padStart(3, '0')}`, 'TASK_RUNNING', { submittedAt: Date.now() + i, runningAt: Date.now(), updates: [] });
   }
-
-  change(taskId: string, state: string, healthy: boolean): void {
-    const view = this.views.get(taskId)!;
-    const next = { ...view, state, healthy, updates: [...view.updates, { state, healthy, timestamp: Date.now() }].slice(-200) };
-    this.views.set(taskId, next);
-    for (const listener of this.listeners) listener(next);
-  }
-
-  tasks(): TaskView[] {
-    return [...this.views.values()];
-  }
-
-  onChange(listener: (task: TaskView) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  sandboxOf(taskId: string): string | undefined {
-    return this.views.get(taskId)?.sandbox;
-  }
-
-  kill(): boolean {
-    return false;
-  }
+  return source;
 }
 
 test('100 tasks churning: all listed, the page stays responsive, an opened task shows output within a second', { timeout: 120_000 }, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'console-load-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const source = new ChurningSource(root, 100);
+  const source = churningSource(root, 100);
   const server = http.createServer((request, response) => {
     if (!attached.handleRequest(request, response)) response.writeHead(404).end();
   });
@@ -87,7 +58,7 @@ test('100 tasks churning: all listed, the page stays responsive, an opened task 
   let round = 0;
   const churn = setInterval(() => {
     round += 1;
-    for (const id of ids) source.change(id, round % 2 === 0 ? 'TASK_RUNNING' : 'TASK_STARTING', round % 3 !== 0);
+    for (const id of ids) source.update(id, round % 2 === 0 ? 'TASK_RUNNING' : 'TASK_STARTING', { healthy: round % 3 !== 0 }, 200);
   }, 100);
   t.after(() => clearInterval(churn));
 

@@ -61,11 +61,11 @@ before(async () => {
 
 test('the tarball holds the bundles, the shim, the installer, docs and examples, and no source, test, map or node_modules', () => {
   const paths = packed.map((file) => file.path).sort();
-  for (const needed of ['README.md', 'package.json', 'dist/executor.js', 'dist/agent.js', 'dist/mesos-docker-executor',
+  for (const needed of ['README.md', 'package.json', 'dist/executor.js', 'dist/agent.js', 'dist/logrotate.js', 'dist/mesos-docker-executor',
     'scripts/install-executor.sh', 'docs/shim.md', 'examples/hello-task.json', 'examples/custom-executor-task.json', 'examples/docker-task.json']) {
     assert.ok(paths.includes(needed), `${needed} is in the tarball: ${paths.join(', ')}`);
   }
-  const allowed = /^(README\.md|LICENSE|package\.json|dist\/(executor|agent)\.js|dist\/mesos-docker-executor|scripts\/install-executor\.sh|docs\/[\w-]+\.(md|png)|examples\/[\w-]+\.json)$/;
+  const allowed = /^(README\.md|LICENSE|package\.json|dist\/(executor|agent|logrotate)\.js|dist\/mesos-docker-executor|scripts\/install-executor\.sh|docs\/[\w-]+\.(md|png)|examples\/[\w-]+\.json)$/;
   assert.deepEqual(paths.filter((path) => !allowed.test(path)), [], 'nothing else: no src/, test/, node_modules/, .map or .ts');
   const mode = (path: string) => packed.find((file) => file.path === path)!.mode & 0o777;
   assert.equal(mode('dist/mesos-docker-executor'), 0o755);
@@ -74,7 +74,7 @@ test('the tarball holds the bundles, the shim, the installer, docs and examples,
 });
 
 test('the bundles name no path of the machine that built them; the shim names only its Node', () => {
-  for (const file of ['dist/executor.js', 'dist/agent.js', 'dist/mesos-docker-executor']) {
+  for (const file of ['dist/executor.js', 'dist/agent.js', 'dist/logrotate.js', 'dist/mesos-docker-executor']) {
     const text = readFileSync(join(unpacked, 'package', file), 'utf8');
     for (const local of [checkout, realpathSync(checkout), REPO]) {
       assert.ok(!text.includes(local), `${file} holds ${local}`);
@@ -96,11 +96,11 @@ test('unpacked with no node_modules in reach, the shim and the local agent run f
   assert.match(agent.stdout, /^Usage: node dist\/agent\.js run/);
 });
 
-test('the unpacked local agent runs the packaged example task through the packaged shim against the real engine', async () => {
+test('the unpacked local agent runs the packaged example task through the packaged shim and rotating logger against the real engine', async () => {
   const workDir = scratch('release-agent-');
   const run = await execa(process.execPath, [
     join(unpacked, 'package/dist/agent.js'), 'run', join(unpacked, 'package/examples/hello-task.json'),
-    '--json_updates', `--work_dir=${workDir}`,
+    '--json_updates', `--work_dir=${workDir}`, '--container_logger=rotate', '--logrotate_stdout_options=rotate 2',
   ], { cwd: '/', env: CLEAN_ENV, extendEnv: false, reject: false, timeout: 180_000 });
   assert.equal(run.exitCode, 0, run.stderr);
   const states = run.stdout.trim().split('\n').map((line) => stateName(decodeJsonValue('mesos.v1.TaskStatus', parseJsonTolerant(line)).state));

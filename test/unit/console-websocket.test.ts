@@ -3,64 +3,19 @@
 // live output resumed exactly after a reconnect, kills, bad messages, the token, the origin and
 // host checks, and a page that stops reading.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { WebSocket } from 'ws';
 import { attachConsole, type ConsoleOptions } from '../../src/agent/console/attach-console.js';
-import type { ConsoleSource, TaskView } from '../../src/agent/serve/console-source.js';
 import { eventually } from '../helpers/harness.js';
-
-class FakeSource implements ConsoleSource {
-  readonly views = new Map<string, TaskView>();
-  readonly kills: Array<{ taskId: string; gracePeriodMs?: number }> = [];
-  private readonly listeners = new Set<(task: TaskView) => void>();
-  readonly root: string;
-
-  constructor(root: string) {
-    this.root = root;
-  }
-
-  add(taskId: string, state = 'TASK_STARTING'): TaskView {
-    const sandbox = join(this.root, taskId);
-    mkdirSync(sandbox, { recursive: true });
-    const view: TaskView = { taskId, executorId: taskId, state, sandbox, submittedAt: Date.now(), updates: [{ state, timestamp: Date.now() }] };
-    this.views.set(taskId, view);
-    for (const listener of this.listeners) listener(view);
-    return view;
-  }
-
-  update(taskId: string, state: string, extra: Partial<TaskView> = {}): void {
-    const view = { ...this.views.get(taskId)!, state, ...extra };
-    view.updates = [...view.updates, { state, timestamp: Date.now(), ...(extra.healthy !== undefined ? { healthy: extra.healthy } : {}) }];
-    this.views.set(taskId, view);
-    for (const listener of this.listeners) listener(view);
-  }
-
-  tasks(): TaskView[] {
-    return [...this.views.values()];
-  }
-
-  onChange(listener: (task: TaskView) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  sandboxOf(taskId: string): string | undefined {
-    // An empty sandbox: the task's URIs are still being fetched.
-    return this.views.get(taskId)?.sandbox || undefined;
-  }
-
-  kill(taskId: string, gracePeriodMs?: number): boolean {
-    this.kills.push({ taskId, gracePeriodMs });
-    return true;
-  }
-}
+import type { TaskView } from '../../src/agent/serve/console-source.js';
+import { MemoryConsoleSource } from '../helpers/memory-console-source.js';
 
 interface Served {
-  source: FakeSource;
+  source: MemoryConsoleSource;
   port: number;
   url: string;
 }
@@ -68,7 +23,7 @@ interface Served {
 async function serve(t: TestContext, options: ConsoleOptions = {}): Promise<Served> {
   const root = mkdtempSync(join(tmpdir(), 'console-ws-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const source = new FakeSource(root);
+  const source = new MemoryConsoleSource(root);
   const server = http.createServer((request, response) => {
     if (!attached.handleRequest(request, response)) response.writeHead(404).end('not the console\n');
   });

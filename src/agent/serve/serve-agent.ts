@@ -20,6 +20,7 @@ import { decodeJsonValue } from '../../protocol/codec.js';
 import { toMesosJson } from '../../protocol/mesos-json.js';
 import { withoutSecretValues } from '../../executor/secret-free-task.js';
 import type { FetcherSettings } from '../../fetcher/fetcher.js';
+import type { LogrotateSettings } from '../logrotate-settings.js';
 import { ConfigError } from '../../config/config-error.js';
 import { errorMessage } from '../../log.js';
 import { isTerminalName, TaskBook, taskUpdate, type TaskEntry, type TaskUpdate } from './task-book.js';
@@ -45,6 +46,8 @@ export interface ServeAgentOptions {
   readonly dockerSocket: string;
   readonly executorFlags?: readonly string[];
   readonly fetcher?: Partial<FetcherSettings>;
+  // Rotating sandbox logs (--container_logger=rotate); the loggers outlive the agent.
+  readonly containerLogger?: LogrotateSettings | undefined;
   // How often the pids of executors taken back from a previous agent are looked at (not children).
   readonly livenessIntervalMs?: number;
   // Run this executor in a container of this image for every task (--docker_mesos_image).
@@ -104,6 +107,7 @@ export class ServeAgent {
       fetcher: options.fetcher,
       ...(options.dockerMesosImage !== undefined ? { dockerMesosImage: options.dockerMesosImage } : {}),
       ...(options.policy !== undefined ? { policy: options.policy } : {}),
+      containerLogger: options.containerLogger,
       frameworkCapabilities: [mesos.v1.FrameworkInfo.Capability.Type.TASK_KILLING_STATE],
       otherRequests: {
         request: (request, response) => {

@@ -9,6 +9,7 @@ import { formatHelp, parseBool, parseFlags, type FlagSpec, type RawFlags } from 
 import { fetcherFlags, fetcherSettings } from '../fetcher-flags.js';
 import { agentPolicy, POLICY_FLAGS } from '../agent-policy-flags.js';
 import { parseImageReference } from '../../docker/image-reference.js';
+import { loggerFlags, loggerSettings } from '../logger-flags.js';
 import { isLoopback } from './access.js';
 import { createConsole } from '../console/attach-console.js';
 import { consoleSource } from './console-source.js';
@@ -32,6 +33,7 @@ const FLAGS: readonly FlagSpec[] = [
   ...fetcherFlags('<work_dir>/fetcher-cache'),
   { name: 'docker_mesos_image', kind: 'string', help: 'Run each task\'s executor in a container of this image, built by scripts/build-executor-image.sh; it outlives the agent\'s restarts (docs/executor-containers.md)' },
   ...POLICY_FLAGS,
+  ...loggerFlags(),
   { name: 'help', kind: 'bool', help: 'Print this help', default: 'false' },
 ];
 
@@ -75,6 +77,7 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
     policy,
     ...(mesosImage !== undefined ? { dockerMesosImage: mesosImage } : {}),
     fetcher: fetcherSettings(flags, flags.get('fetcher_cache_dir') ?? join(workDir, 'fetcher-cache')),
+    containerLogger: loggerSettings(flags, join(here, 'logrotate.js')),
     say: out,
   });
   const api = new HttpApi(serve, { token, ip });
