@@ -31,7 +31,11 @@ export const AGENT_ENVIRONMENT = Object.freeze([
 // touches 6 MiB less of Node and holds 1 MiB less private memory, for the same CPU on the output
 // path (bench/memory-breakdown.ts). It costs about 10 ms of start-up: Node's built-in code cache
 // does not match the flag, so its own modules compile from source.
-export const NODE_FLAGS = Object.freeze(['--lite-mode']);
+// --no-expose-wasm: without it --lite-mode makes V8 print a warning on stderr at every start.
+// --no-warnings: Node's warnings reach the log as the executor's own lines instead (main.ts).
+// The sandbox stderr is shared with the container's: a line of Node's there would be counted as
+// the container's when an executor resumes its output.
+export const NODE_FLAGS = Object.freeze(['--lite-mode', '--no-expose-wasm', '--no-warnings']);
 
 // Programs the shim runs, by absolute path: they exist at these paths on Debian, Ubuntu and
 // RHEL-likes, merged /usr or not. sed must be GNU sed (-z).

@@ -16,6 +16,9 @@ import { OutputSink, outputSink } from './output-sink.js';
 import { SharedStderr } from './shared-stderr.js';
 
 async function main(): Promise<number> {
+  // Node's warnings as the executor's own log lines (the shim runs Node with --no-warnings): a bare
+  // line on the shared stderr would be counted as the container's output on resumption.
+  process.on('warning', (warning) => log.warn(`Node: ${warning.name}: ${warning.message}`));
   // No child process or container may inherit the agent token.
   const authToken = process.env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN;
   delete process.env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN;

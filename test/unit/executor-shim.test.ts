@@ -194,3 +194,9 @@ test('the build writes dist/mesos-docker-executor beside executor.js, mode 0755,
   assert.equal(readFileSync(built, 'utf8'), shimScript({ nodePath: node }));
   assert.ok(existsSync(join(ROOT, 'dist/executor.js')));
 });
+
+test("Node started with the shim's flags writes nothing of its own on stderr, which the container shares", () => {
+  const started = spawnSync(process.execPath, [...NODE_FLAGS, '-e', "process.emitWarning('a warning'); new Buffer(1)"], { encoding: 'utf8' });
+  assert.equal(started.status, 0);
+  assert.equal(started.stderr, '');
+});
