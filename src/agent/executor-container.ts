@@ -1,12 +1,13 @@
 // Runs, watches and reaps an executor that lives in a Docker container (a framework's executor
 // image, or this project's executor under --docker_mesos_image): the agent's half of what
 // launchExecutor does for a process. Whatever the container writes on its own stdout/stderr is
-// copied byte for byte from its attach stream into the sandbox files (this project's executor
-// writes into them directly); the container is removed once it has exited and its output is
-// copied. It acts on an existing container of the same name only when
+// copied byte for byte from its attach stream into the sandbox files, or into the rotating
+// loggers' inputs (this project's executor writes into them directly); the container is removed
+// once it has exited and its output is copied. It acts on an existing container of the same name only when
 // that container's labels say it is this executor's. A restarted agent takes back a running one
 // (adopt): it follows its output and exit again and reaps it as it would have.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ContainerRuntime, OutputStream } from '../docker/container-runtime.js';
 import type { CreateRequest } from '../docker/create-request.js';
@@ -24,8 +25,9 @@ export interface ExecutorContainerOptions {
   readonly name: string;
   // The create request, made when the launch starts (what it throws fails the launch).
   readonly body: () => CreateRequest;
-  // The sandbox output files, open (openSandboxOutput); closed once the container is gone.
-  readonly output: { readonly stdout: number; readonly stderr: number };
+  // The sandbox output files, open (openSandboxOutput), or the loggers' inputs; ended once the
+  // container is gone.
+  readonly output: ContainerOutput;
   // Pull the image when it is missing (a framework's image); otherwise it must be present.
   readonly pull: boolean;
   // How long the output may take to end once the container has exited.
@@ -37,8 +39,14 @@ export interface AdoptedContainerOptions {
   readonly docker: ContainerRuntime;
   readonly name: string;
   readonly id: string;
-  readonly output: { readonly stdout: number; readonly stderr: number };
+  readonly output: ContainerOutput;
   readonly outputDrainMs?: number;
+}
+
+// Where the container's attach stream goes: a descriptor (a sandbox file) or a stream.
+export interface ContainerOutput {
+  readonly stdout: number | Writable;
+  readonly stderr: number | Writable;
 }
 
 export interface ExecutorExit {
@@ -190,14 +198,14 @@ export class ExecutorContainer implements ExecutorProcess {
     }
   }
 
-  private copy(output: OutputStream, stdout: WriteStream, stderr: WriteStream): Promise<void> {
+  private copy(output: OutputStream, stdout: Writable, stderr: Writable): Promise<void> {
     return demuxOutput(output, stdout, stderr).then(() => undefined, (error: Error) => {
       stderr.write(`local agent: the output of ${this.name} was cut: ${error.message}\n`);
     });
   }
 
   // Removed first: the executor in it holds the output files open through these descriptors.
-  private async reap(stdout: WriteStream, stderr: WriteStream): Promise<void> {
+  private async reap(stdout: Writable, stderr: Writable): Promise<void> {
     if (this.id !== undefined && !this.detached) await this.options.docker.remove(this.id).catch(() => undefined);
     await Promise.all([stdout, stderr].map((stream) => finished(stream.end()).catch(() => undefined)));
   }
@@ -245,12 +253,13 @@ export class ExecutorContainer implements ExecutorProcess {
   }
 }
 
-// The sandbox output files as streams; a failed write ends the copy (demuxOutput rejects), it
-// must not crash the agent.
-function outputStreams(output: { readonly stdout: number; readonly stderr: number }): { stdout: WriteStream; stderr: WriteStream } {
-  const stdout = createWriteStream('', { fd: output.stdout });
-  const stderr = createWriteStream('', { fd: output.stderr });
-  for (const stream of [stdout, stderr]) stream.on('error', () => undefined);
+// The output as streams; a failed write ends the copy (demuxOutput rejects), it must not crash
+// the agent.
+function outputStreams(output: ContainerOutput): { stdout: Writable; stderr: Writable } {
+  const stream = (target: number | Writable): Writable => (typeof target === 'number' ? createWriteStream('', { fd: target }) : target);
+  const stdout = stream(output.stdout);
+  const stderr = stream(output.stderr);
+  for (const sink of [stdout, stderr]) sink.on('error', () => undefined);
   return { stdout, stderr };
 }
 

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, realpathSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
 import { formatDuration } from '../config/duration.js';
 import { mesos } from '../proto/generated/mesos.js';
 import { ExecutorError } from '../errors.js';
@@ -14,11 +15,11 @@ import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { CreateRequest } from '../docker/create-request.js';
 import { OWNER_LABELS, thisHost } from '../docker/container-owner.js';
 import type { ContainerPolicy } from '../config/policy-flags.js';
-import { ExecutorContainer, ExecutorPolicyError } from './executor-container.js';
+import { ExecutorContainer, ExecutorPolicyError, type ContainerOutput } from './executor-container.js';
 import { executorPolicyViolation } from './executor-container-policy.js';
 import { customExecutorRequest, executorContainerName, mesosImageRequest } from './executor-container-spec.js';
 import { taskLogrotateSettings, type LogrotateSettings } from './logrotate-settings.js';
-import { startRotatingLogger, type RotatingLogger } from './rotating-output.js';
+import { startFifoRotatingLogger, startRotatingLogger, type FifoRotatingLogger, type RotatingLogger } from './rotating-output.js';
 
 // A sandbox file as the fetcher leaves it: executable when its URI said so.
 export type SandboxFile = string | Buffer | { readonly content: string | Buffer; readonly executable?: boolean };
@@ -92,6 +93,11 @@ export function executorEnvironment(spec: LaunchSpec, sandbox: string): Record<s
 // Where this agent's executors keep their private state (checkpoints, locks).
 export function executorStateRoot(workDir: string): string {
   return join(workDir, 'meta', 'docker-executor');
+}
+
+// Where the agent makes its rotating loggers' FIFOs (each unlinked at once): its own, private.
+export function loggerFifoRoot(workDir: string): string {
+  return join(workDir, 'meta', 'logger-fifos');
 }
 
 export function executorFlags(spec: LaunchSpec, sandbox: string): string[] {
@@ -200,14 +206,18 @@ export interface LaunchedExecutorContainer {
   readonly sandbox: string;
   // The task's container (`mesos-<ContainerID>`); the executor's is process.name.
   readonly containerName: string;
+  // Resolves once every logger has written the executor's last byte (absent: no logger).
+  readonly outputClosed?: Promise<void>;
 }
 
 // Starts the executor in a Docker container instead of as a process: the framework's image when
 // the TaskInfo's ExecutorInfo has a DOCKER container, else this project's executor in
 // `dockerMesosImage` (--docker_mesos_image). The environment contract travels only in the create
 // request, never on a command line. A framework's image outside the operator's `policy` is
-// refused before anything is pulled or created.
+// refused before anything is pulled or created. With rotation, the output goes through a logger
+// per stream (executorOutput).
 export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRuntime, dockerMesosImage: string | undefined, policy?: ContainerPolicy): LaunchedExecutorContainer {
+  const rotation = spec.logger === undefined ? undefined : taskLogrotateSettings(spec.logger, spec.task);
   const sandbox = sandboxPath(spec);
   mkdirSync(sandbox, { recursive: true });
   writeSandboxFiles(sandbox, spec.sandboxFiles ?? {});
@@ -222,7 +232,7 @@ export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRunti
   if (!custom && dockerMesosImage === undefined) {
     throw new Error(`Task ${spec.executorId} needs no executor container: launch it with launchExecutor()`);
   }
-  const output = openOutputPair(sandbox);
+  const output = executorOutput(spec, sandbox, rotation);
   // Built in the container's run: a request the task makes invalid fails it like any launch failure.
   const body = (): CreateRequest => {
     if (custom) {
@@ -240,21 +250,79 @@ export function launchExecutorContainer(spec: LaunchSpec, docker: ContainerRunti
       stateRoot,
       flags: executorFlags({ ...spec, executorPath: IMAGE_EXECUTOR_PATH }, sandbox),
       executorPath: IMAGE_EXECUTOR_PATH,
-      output: { stdout: `/proc/${process.pid}/fd/${output.stdout}`, stderr: `/proc/${process.pid}/fd/${output.stderr}` },
+      output: { stdout: `/proc/${process.pid}/fd/${output.fds.stdout}`, stderr: `/proc/${process.pid}/fd/${output.fds.stderr}` },
     });
   };
-  const container = ExecutorContainer.start({ docker, name: executorContainerName(spec.containerId), body, output, pull: custom });
-  return { process: container, sandbox, containerName: `mesos-${spec.containerId}` };
+  const container = ExecutorContainer.start({ docker, name: executorContainerName(spec.containerId), body, output: output.sinks, pull: custom });
+  return { process: container, sandbox, containerName: `mesos-${spec.containerId}`, ...(output.closed ? { outputClosed: output.closed } : {}) };
 }
 
 // Takes back an executor container a previous agent on this work directory started (found
-// running, its labels checked): its output is followed again into the sandbox files, and it is
-// reaped once it exits.
+// running, its labels checked): its output is followed again into the sandbox files (with
+// rotation, into new loggers appending to them), and it is reaped once it exits. This project's
+// executor under --docker_mesos_image writes through the descriptors its entry reopened: with
+// rotation, the loggers the previous agent started still read them until it exits, so none is
+// started; its attach stream is empty once the entry has redirected, and anything on it goes to
+// the agent's stderr rather than past a logger into a rotated file.
 export function adoptExecutorContainer(spec: LaunchSpec, docker: ContainerRuntime, id: string): LaunchedExecutorContainer {
+  const rotation = spec.logger === undefined ? undefined : taskLogrotateSettings(spec.logger, spec.task);
   const sandbox = sandboxPath(spec);
-  const output = openOutputPair(sandbox);
-  const container = ExecutorContainer.adopt({ docker, name: executorContainerName(spec.containerId), id, output });
-  return { process: container, sandbox, containerName: `mesos-${spec.containerId}` };
+  const name = executorContainerName(spec.containerId);
+  if (rotation !== undefined && !usesExecutorImage(spec.task)) {
+    const container = ExecutorContainer.adopt({ docker, name, id, output: { stdout: toAgentStderr(), stderr: toAgentStderr() } });
+    return { process: container, sandbox, containerName: `mesos-${spec.containerId}` };
+  }
+  const output = executorOutput(spec, sandbox, rotation);
+  const container = ExecutorContainer.adopt({ docker, name, id, output: output.sinks });
+  return { process: container, sandbox, containerName: `mesos-${spec.containerId}`, ...(output.closed ? { outputClosed: output.closed } : {}) };
+}
+
+interface ExecutorOutput {
+  // What the container's attach stream is copied into.
+  readonly sinks: ContainerOutput;
+  // What the executor under --docker_mesos_image reopens (/proc/<agent pid>/fd/<n>).
+  readonly fds: { readonly stdout: number; readonly stderr: number };
+  // Resolves once every logger has written its last byte (absent: no logger).
+  readonly closed?: Promise<void>;
+}
+
+// The sandbox files, or with rotation a logger per stream reading a FIFO whose write end the
+// agent holds (and the container may reopen) until the container is reaped.
+function executorOutput(spec: LaunchSpec, sandbox: string, rotation: LogrotateSettings | undefined): ExecutorOutput {
+  if (rotation === undefined) {
+    const fds = openOutputPair(sandbox);
+    return { sinks: fds, fds };
+  }
+  const loggers: FifoRotatingLogger[] = [];
+  try {
+    for (const name of ['stdout', 'stderr'] as const) {
+      const fd = openSandboxOutput(sandbox, name);
+      try {
+        loggers.push(startFifoRotatingLogger(rotation.loggerPath, realpathSync(sandbox), name, fd, rotation[name], loggerFifoRoot(spec.workDir)));
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (error) {
+    // A logger already started sees its input end, and exits.
+    for (const logger of loggers) logger.input.destroy();
+    throw error;
+  }
+  const [stdout, stderr] = loggers as [FifoRotatingLogger, FifoRotatingLogger];
+  return {
+    sinks: { stdout: stdout.input, stderr: stderr.input },
+    fds: { stdout: stdout.fd, stderr: stderr.fd },
+    closed: Promise.all(loggers.map((logger) => logger.closed)).then(() => undefined),
+  };
+}
+
+// Copies into the agent's own stderr without ever ending it.
+function toAgentStderr(): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      process.stderr.write(chunk, () => callback());
+    },
+  });
 }
 
 // A TaskInfo whose ExecutorInfo names a Docker image: that image is the executor.

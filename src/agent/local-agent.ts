@@ -421,7 +421,7 @@ export class LocalAgent extends EventEmitter {
       stream: undefined,
       exitCode: undefined,
     };
-    this.watchContainerExit(record, false);
+    this.watchContainerExit(record, false, launched.outputClosed);
     this.executors.set(spec.executorId, record);
     return record;
   }
@@ -429,7 +429,7 @@ export class LocalAgent extends EventEmitter {
   // `exited` resolves once the executor has exited and its output is all in the sandbox (the
   // rotating loggers done, within OUTPUT_CLOSE_MS).
   private watchExit(record: ExecutorRecord, outputClosed: Promise<void> = Promise.resolve()): void {
-    if (record.process instanceof ExecutorContainer) return this.watchContainerExit(record);
+    if (record.process instanceof ExecutorContainer) return this.watchContainerExit(record, true, outputClosed);
     const child = record.process as ChildProcess;
     record.exited = new Promise<number | null>((resolve) => {
       child.on('exit', (code, signal) => {
@@ -444,12 +444,13 @@ export class LocalAgent extends EventEmitter {
     });
   }
 
-  // An executor in a container: its exit is the container's, after its output was copied; one
-  // that could not start, or never subscribed in time, fails its task as the agent reports it.
-  private watchContainerExit(record: ExecutorRecord, registration = true): void {
+  // An executor in a container: its exit is the container's, after its output was copied (and
+  // its rotating loggers done, within OUTPUT_CLOSE_MS); one that could not start, or never
+  // subscribed in time, fails its task as the agent reports it.
+  private watchContainerExit(record: ExecutorRecord, registration = true, outputClosed: Promise<void> = Promise.resolve()): void {
     const container = record.process as ExecutorContainer;
     const stopWatching = registration ? this.watchRegistration(record, container) : () => undefined;
-    record.exited = container.exited.then(({ code, launchError, refused, detached }) => {
+    record.exited = container.exited.then(async ({ code, launchError, refused, detached }) => {
       stopWatching();
       // Let go (detachContainers): it runs on, its end is the next agent's to learn.
       if (record.process !== container || detached) return code;
@@ -465,6 +466,7 @@ export class LocalAgent extends EventEmitter {
         }));
       }
       this.emit('executor-exit', record, code, null);
+      await Promise.race([outputClosed, new Promise((resolve) => setTimeout(resolve, OUTPUT_CLOSE_MS).unref())]);
       return code;
     });
   }

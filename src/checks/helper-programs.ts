@@ -1,13 +1,13 @@
-// The host programs the executor runs for checks (nsenter, curl, bash), found only in a fixed list
-// of system directories: never through the PATH the executor was started with, which a task's
-// environment can set.
+// The host programs the executor runs for checks (nsenter, curl, bash), and the local agent for
+// its loggers' FIFOs (mkfifo), found only in a fixed list of system directories: never through
+// the PATH the executor was started with, which a task's environment can set.
 import { accessSync, constants, statSync } from 'node:fs';
 import { ExecutorError } from '../errors.js';
 
 export const TRUSTED_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // Where each program comes from, for the error that says what to install.
-const PACKAGES = { nsenter: 'util-linux', curl: 'curl', bash: 'bash' } as const;
+const PACKAGES = { nsenter: 'util-linux', curl: 'curl', bash: 'bash', mkfifo: 'coreutils' } as const;
 
 export type HelperProgram = keyof typeof PACKAGES;
 
