@@ -10,7 +10,7 @@
 // protects nothing. Whatever cannot be judged is spared.
 import { lstatSync } from 'node:fs';
 import { CHECKPOINT_NAME } from '../executor/checkpoint.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ContainerRuntime } from './container-runtime.js';
 import { DockerError } from './docker-error.js';
 import {
@@ -101,7 +101,7 @@ export async function sweepOrphans(
     const executorContainer = labels[EXECUTOR_CONTAINER_LABEL] ? await containerState(docker, labels[EXECUTOR_CONTAINER_LABEL]) : undefined;
     const { owner, why } = ownerVerdict(name, labels, host, executorContainer);
     if (owner !== 'gone') continue;
-    if (recentlyOwned(labels, windowMs)) continue;
+    if (awaitingAdoption(labels, windowMs)) continue;
     if (options.dryRun) {
       swept.push({ id, name, labels, removed: false, why });
       continue;
@@ -129,12 +129,27 @@ async function containerState(docker: ContainerRuntime, id: string): Promise<Exe
 }
 
 // The label names the owner's state directory (only the executor sets labels of this prefix).
-function recentlyOwned(labels: Readonly<Record<string, string>>, windowMs: number): boolean {
+//
+// Whether a container whose executor is gone is left for an executor started again to adopt: its
+// checkpoint was touched within the window, or the root of its state directory is out of this
+// process's sight (a sweep run in another agent's executor container, which mounts only its own
+// agent's root), so that the executor's death cannot be dated.
+export function awaitingAdoption(
+  labels: Readonly<Record<string, string>>,
+  windowMs: number,
+  lstat: (path: string) => { readonly mtimeMs: number } = lstatSync,
+  now = Date.now(),
+): boolean {
   const directory = labels[STATE_DIRECTORY_LABEL];
   if (!directory || !directory.startsWith('/') || windowMs <= 0) return false;
   try {
-    return Date.now() - lstatSync(join(directory, CHECKPOINT_NAME)).mtimeMs < windowMs;
+    return now - lstat(join(directory, CHECKPOINT_NAME)).mtimeMs < windowMs;
   } catch {
-    return false;
+    try {
+      lstat(dirname(directory));
+      return false;
+    } catch {
+      return true;
+    }
   }
 }

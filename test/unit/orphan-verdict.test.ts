@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ownerLabels, type Host } from '../../src/docker/container-owner.js';
-import { ownerVerdict, type ExecutorContainerState } from '../../src/docker/orphan-sweep.js';
+import { awaitingAdoption, ownerVerdict, type ExecutorContainerState } from '../../src/docker/orphan-sweep.js';
 import { containerIdFromMountinfo } from '../../src/docker/own-container.js';
 
 const EXECUTOR_CONTAINER = 'a'.repeat(64);
@@ -82,4 +82,20 @@ test('the container a process runs in, from its mountinfo', () => {
   // Mounted elsewhere, or not a container id: not where this process runs.
   assert.equal(containerIdFromMountinfo(`98 78 254:0 /var/lib/docker/containers/${id}/hosts /mnt/hosts rw - ext4 /dev/vda rw`), undefined);
   assert.equal(containerIdFromMountinfo('99 78 254:0 /var/lib/docker/containers/xyz/hosts /etc/hosts rw - ext4 /dev/vda rw'), undefined);
+});
+
+test('a container whose executor is gone waits for adoption while its checkpoint is fresh, or when its state root is out of sight', () => {
+  const labels = { 'org.apache.mesos.executor_state_dir': '/agent/meta/docker-executor/abc' };
+  const files = (entries: Record<string, number>) => (path: string) => {
+    if (!(path in entries)) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    return { mtimeMs: entries[path]! };
+  };
+  const now = 1_000_000;
+  const visible = { '/agent/meta/docker-executor': 0 };
+  assert.equal(awaitingAdoption(labels, 30_000, files({ ...visible, '/agent/meta/docker-executor/abc/checkpoint.json': now - 5_000 }), now), true, 'died 5 s ago');
+  assert.equal(awaitingAdoption(labels, 30_000, files({ ...visible, '/agent/meta/docker-executor/abc/checkpoint.json': now - 60_000 }), now), false, 'died a minute ago');
+  assert.equal(awaitingAdoption(labels, 30_000, files(visible), now), false, 'no checkpoint in a root this process sees');
+  assert.equal(awaitingAdoption(labels, 30_000, files({}), now), true, 'another agent\'s root, not mounted here: cannot be dated');
+  assert.equal(awaitingAdoption(labels, 0, files({}), now), false, 'no window');
+  assert.equal(awaitingAdoption({}, 30_000, files({}), now), false, 'no state directory label');
 });
