@@ -523,11 +523,14 @@ export class TaskRunner {
       try {
         if (!pending) throw new Error('no exit watch');
         const result = await pending.result;
+        // Asked together: both answers lie on the way to the terminal update.
+        const pastNow = this.pastEvents();
         let after = await this.inspect();
         // A daemon that vanishes right as the container exits stopped it on its way down.
         const daemonGone = after === undefined && (await this.daemonBack());
         if (daemonGone) after = await this.inspect();
-        const past = await this.pastEvents();
+        // Asked again once the daemon is back: the first answer may have been cut short by its going.
+        const past = daemonGone ? await this.pastEvents() : await pastNow;
         const stoppedBy = this.state.kill ? undefined : past.signal;
         // The daemon cut the event query short: it was shutting down as the container exited.
         const cutShort = stoppedBy === DAEMON_AWAY;
@@ -704,6 +707,9 @@ export class TaskRunner {
   // Lets go of every stream and watch, then removes the container; while the daemon is
   // unreachable (restarting) it keeps trying, within the outage bound, so nothing is left behind.
   private async removeContainer(): Promise<TaskEvent> {
+    // The terminal update reported just before goes out on the next tick: it is not held up by
+    // the work of letting go of every stream and starting the removal.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.release.abort();
     this.output.close();
     await this.checks?.stop();
