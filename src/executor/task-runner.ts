@@ -97,9 +97,11 @@ const KILL_CONFIRM_SLACK_MS = 10_000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 // How often an unreachable daemon is asked again.
 const DAEMON_POLL_MS = 1000;
-// How often the container's memory counters are read: a fresh snapshot for the post-mortem, and
-// an OOM noticed even when the daemon's `oom` event was lost (a daemon restart).
-const MEMORY_SAMPLE_MS = 2000;
+// How often the container's memory counters are read while nothing else asks: they bound the age
+// of the post-mortem's snapshot. OOM kills are seen through the daemon's `oom` events, and the
+// counters are read whenever those could have been missed (see followOomEvents); a reading wakes
+// the executor, so it is rare.
+const MEMORY_SAMPLE_MS = 30_000;
 // How long after an OOM the main process's exit may take to show, to tell whether it was the victim.
 const OOM_VICTIM_WINDOW_MS = 300;
 // Status updates kept for the post-mortem.
@@ -453,6 +455,8 @@ export class TaskRunner {
   private async signalContainer(signal: string): Promise<void> {
     const id = this.state.containerId;
     if (!id) return;
+    // The post-mortem's memory snapshot, as the container is stopped.
+    this.sampleMemory();
     log.info(`Sending ${signal} to container of task ${this.taskId}`);
     try {
       await this.docker.kill(id, signal);
@@ -611,9 +615,14 @@ export class TaskRunner {
     this.release.signal.addEventListener('abort', () => clearInterval(this.memoryTimer), { once: true });
   }
 
+  // An OOM kill while the stream is down (the daemon restarting) raises no event, even replayed:
+  // after a loss the counters are read at each attempt, and once more when the stream has held
+  // for a poll interval (the daemon is back and sends what follows).
   private async followOomEvents(id: string): Promise<void> {
     let since = this.startedAt;
+    let lost = false;
     while (!this.release.signal.aborted) {
+      const recheck = lost ? setTimeout(() => this.sampleMemory(), DAEMON_POLL_MS) : undefined;
       try {
         await this.docker.followEvents(id, ['oom'], since, (event) => {
           if (event.action !== 'oom') return;
@@ -623,7 +632,11 @@ export class TaskRunner {
       } catch (error) {
         if (this.release.signal.aborted) return;
         log.warn(`Lost the event stream of the container of task ${this.taskId}: ${errorMessage(error)}; following it again`);
+      } finally {
+        clearTimeout(recheck);
       }
+      lost = true;
+      this.sampleMemory();
       await abortableSleep(DAEMON_POLL_MS, this.release.signal);
     }
   }
