@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { LocalAgent, type ExecutorRecord, type ReceivedUpdate } from '../src/agent/local-agent.js';
+import { DockerRuntime } from '../src/docker/docker-runtime.js';
 import { mesos } from '../src/proto/generated/mesos.js';
 import { cpuTicks, pssKiB, rssKiB, sumOverTrees, wakeups } from './proc-stats.js';
 import { markdownTable, textTable, type Row } from './report-table.js';
@@ -58,11 +59,13 @@ function task(command: string): mesos.v1.TaskInfo {
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'executor-bench-'));
-const agentOptions = { workDir, executorPath: resolve(import.meta.dirname, '../dist/mesos-docker-executor'), dockerSocket: SOCKET };
+const agentOptions = { workDir, executorPath: process.env.BENCH_EXECUTOR ?? resolve(import.meta.dirname, '../dist/mesos-docker-executor'), dockerSocket: SOCKET };
 // One agent that waits for the bench to send LAUNCH (timings that exclude Node's start), one
 // that launches each task as soon as its executor subscribes, as an agent does.
 const held = new LocalAgent({ ...agentOptions, holdLaunch: true });
 const auto = new LocalAgent(agentOptions);
+// The bench's own door to the daemon, to be told of exits as the executor is.
+const engine = new DockerRuntime(SOCKET);
 await held.start();
 await auto.start();
 
@@ -169,12 +172,12 @@ async function bareLaunch(): Promise<number> {
 }
 
 interface ExitLatency {
-  // From the daemon's `die` event (it tells waiters and logs the event as one step) to the
-  // notice: what the executor adds once the daemon has said the container exited.
+  // From the daemon telling a waiter (an Engine API wait in this process returning) to the
+  // notice: what is added once the daemon has said the container exited.
+  readonly fromWait: number;
+  // From the daemon's `die` event: it is logged before the daemon's clean-up, which it finishes
+  // before it answers any wait.
   readonly fromDie: number;
-  // From the container's FinishedAt (the exit itself, as containerd saw it): includes the
-  // daemon's own clean-up before it tells anyone.
-  readonly fromFinish: number;
 }
 
 // The daemon's `die` event of the container, in epoch milliseconds (the daemon's clock, this machine's).
@@ -186,33 +189,44 @@ async function dieTime(container: string, sinceMs: number): Promise<number> {
   return Number(BigInt(nanos) / 1000n) / 1000;
 }
 
+const epochNow = (): number => performance.timeOrigin + performance.now();
+
+// When the daemon answers a wait for the running container's exit (registered before it ends).
+async function daemonExitNotice(container: string): Promise<Promise<number>> {
+  const watch = await engine.wait(container, 'not-running');
+  return watch.result.then(epochNow);
+}
+
 async function ourExitToUpdate(): Promise<ExitLatency> {
-  const { record } = await subscribed(task('sleep 0.3'));
+  const { record } = await subscribed(task('sleep 0.5'));
   let receivedAt = 0;
   const received = held.waitForUpdate(record.executorId, (update) => {
     if (update.status.state !== mesos.v1.TaskState.TASK_FINISHED) return false;
-    receivedAt = performance.timeOrigin + performance.now();
+    receivedAt = epochNow();
     return true;
   });
   const launchedAt = Date.now();
   launch(record);
-  const last = await received;
+  await held.waitForUpdate(record.executorId, isRunning);
+  const notice = await daemonExitNotice(record.containerName);
+  await received;
+  const noticedAt = await notice;
   await record.exited;
-  const inspect = JSON.parse(Buffer.from(last.status.data!).toString('utf8')) as Array<{ State: { FinishedAt: string } }>;
-  return { fromDie: receivedAt - (await dieTime(record.containerName, launchedAt)), fromFinish: receivedAt - Date.parse(inspect[0]!.State.FinishedAt) };
+  return { fromWait: receivedAt - noticedAt, fromDie: receivedAt - (await dieTime(record.containerName, launchedAt)) };
 }
 
+// The stock executor learns of the exit from a docker CLI: `docker wait` returning.
 async function bareExitToWait(): Promise<ExitLatency> {
   const name = `bench-bare-${process.pid}-${++serial}`;
   const createdAt = Date.now();
-  await docker('create', '--net', 'host', '--label', BARE_LABEL, '--name', name, IMAGE, 'sleep', '0.3');
+  await docker('create', '--net', 'host', '--label', BARE_LABEL, '--name', name, IMAGE, 'sleep', '0.5');
   await docker('start', name);
-  // Started: `docker wait` now blocks until the exit (on a created container it returns at once).
-  const returnedAt = await docker('wait', name).then(() => performance.timeOrigin + performance.now());
-  const finishedAt = (await docker('inspect', '-f', '{{.State.FinishedAt}}', name)).stdout.trim();
+  const notice = await daemonExitNotice(name);
+  const returnedAt = await docker('wait', name).then(epochNow);
+  const noticedAt = await notice;
   const diedAt = await dieTime(name, createdAt);
   await docker('rm', '-f', name);
-  return { fromDie: returnedAt - diedAt, fromFinish: returnedAt - Date.parse(finishedAt) };
+  return { fromWait: returnedAt - noticedAt, fromDie: returnedAt - diedAt };
 }
 
 async function ourKill(): Promise<number> {
@@ -264,34 +278,44 @@ async function bareThroughput(): Promise<number> {
   return SCALE.outputBytes / 1e6 / (elapsed / 1000);
 }
 
+interface CpuWindow {
+  // Percent of one core per process, mean over the window.
+  readonly cpuPercent: number;
+  readonly wakeupsPerSecond: number;
+}
+
 interface IdleFigures {
   // Wall time from the first launch to the last TASK_RUNNING (or the last `docker run -d`).
   readonly launchMs: number;
   readonly pssKiBPerTask: number;
   readonly rssKiBPerTask: number;
-  // Percent of one core per process, mean over the window; undefined when not measured.
-  readonly cpuPercent: number | undefined;
-  readonly wakeupsPerSecond: number | undefined;
+  // Right after the settling time (the tail of start-up: V8 collects its start-up garbage once
+  // the process goes quiet), then the one after it (steady idle); undefined when not measured.
+  readonly startupTail: CpuWindow | undefined;
+  readonly steady: CpuWindow | undefined;
 }
 
-// The processes' memory once settled, and optionally their CPU time over the idle window.
+async function cpuWindow(pids: readonly number[]): Promise<CpuWindow> {
+  const ticksBefore = sumOverTrees(pids, cpuTicks);
+  const wakeupsBefore = sumOverTrees(pids, wakeups);
+  const started = performance.now();
+  await sleep(SCALE.idleSeconds * 1000);
+  const seconds = (performance.now() - started) / 1000;
+  const ticks = sumOverTrees(pids, cpuTicks) - ticksBefore;
+  return {
+    cpuPercent: (100 * ticks) / CLOCK_TICKS / seconds / pids.length,
+    wakeupsPerSecond: (sumOverTrees(pids, wakeups) - wakeupsBefore) / seconds / pids.length,
+  };
+}
+
+// The processes' memory once settled, and optionally their CPU time over two idle windows.
 async function idleFigures(pids: readonly number[], launchMs: number, measureCpu: boolean): Promise<IdleFigures> {
   await sleep(SCALE.settleSeconds * 1000);
   const pss = sumOverTrees(pids, pssKiB);
   const rss = sumOverTrees(pids, rssKiB);
-  let cpuPercent: number | undefined;
-  let wakeupsPerSecond: number | undefined;
-  if (measureCpu) {
-    const ticksBefore = sumOverTrees(pids, cpuTicks);
-    const wakeupsBefore = sumOverTrees(pids, wakeups);
-    const started = performance.now();
-    await sleep(SCALE.idleSeconds * 1000);
-    const seconds = (performance.now() - started) / 1000;
-    const ticks = sumOverTrees(pids, cpuTicks) - ticksBefore;
-    cpuPercent = (100 * ticks) / CLOCK_TICKS / seconds / pids.length;
-    wakeupsPerSecond = (sumOverTrees(pids, wakeups) - wakeupsBefore) / seconds / pids.length;
-  }
-  return { launchMs, pssKiBPerTask: pss / pids.length, rssKiBPerTask: rss / pids.length, cpuPercent, wakeupsPerSecond };
+  const startupTail = measureCpu ? await cpuWindow(pids) : undefined;
+  const steady = measureCpu ? await cpuWindow(pids) : undefined;
+  return { launchMs, pssKiBPerTask: pss / pids.length, rssKiBPerTask: rss / pids.length, startupTail, steady };
 }
 
 // `count` idle tasks launched at once through the local agent, measured, then killed.
@@ -388,7 +412,9 @@ async function storm(): Promise<Row[]> {
   const largeNode = await idleNodes(tasks, true);
   const ours = median(storms.map((figures) => figures.launchMs));
   const bare = median(bareStorms);
-  progress(`idle CPU: executor ${percent(large.cpuPercent)} (${large.wakeupsPerSecond?.toFixed(2)} wakeups/s), idle node ${percent(largeNode.cpuPercent)} (${largeNode.wakeupsPerSecond?.toFixed(2)} wakeups/s)`);
+  const cpu = (window: CpuWindow | undefined): string => `${percent(window?.cpuPercent)}, ${window?.wakeupsPerSecond.toFixed(2)} wakeups/s`;
+  progress(`idle CPU, first window: executor ${cpu(large.startupTail)}; idle node ${cpu(largeNode.startupTail)}`);
+  progress(`idle CPU, second window: executor ${cpu(large.steady)}; idle node ${cpu(largeNode.steady)}`);
   return [
     {
       figure: `per-task PSS, ${tasks} tasks idle`, executor: mib(large.pssKiBPerTask), baseline: `${mib(largeNode.pssKiBPerTask)} (${tasks} idle node)`, target: '<= 9 MiB', met: large.pssKiBPerTask <= 9 * MiB,
@@ -399,8 +425,8 @@ async function storm(): Promise<Row[]> {
       how: `${tasks} tasks launched together through the local agent (executor spawned, SUBSCRIBE, LAUNCH), until every one has reported TASK_RUNNING; baseline: ${tasks} \`docker run -d\` of the same image and command at once, until every one has returned (its container runs); ratio ${(ours / bare).toFixed(2)}x, median of ${SCALE.storms}`,
     },
     {
-      figure: 'idle CPU per executor', executor: percent(large.cpuPercent), baseline: `${percent(largeNode.cpuPercent)} (idle node)`, target: '<= 0.05 %', met: (large.cpuPercent ?? 0) <= 0.05,
-      how: `utime + stime (/proc/<pid>/stat) of the ${tasks} idle executors over ${SCALE.idleSeconds} s, as a percentage of one core, per executor (${large.wakeupsPerSecond?.toFixed(2)} wakeups/s each, from /proc/<pid>/task/*/schedstat; idle node ${largeNode.wakeupsPerSecond?.toFixed(2)}); baseline: ${tasks} idle node processes over the same window`,
+      figure: 'idle CPU per executor', executor: percent(large.steady?.cpuPercent), baseline: `${percent(largeNode.steady?.cpuPercent)} (idle node)`, target: '<= 0.05 %', met: (large.steady?.cpuPercent ?? 0) <= 0.05,
+      how: `utime + stime (/proc/<pid>/stat) of the ${tasks} idle executors over ${SCALE.idleSeconds} s, as a percentage of one core, per executor, in the window that starts ${SCALE.settleSeconds + SCALE.idleSeconds} s after the last TASK_RUNNING (${cpu(large.steady)} each, wakeups from /proc/<pid>/task/*/schedstat); the ${SCALE.idleSeconds} s before it, which hold the end of start-up (V8 collecting its start-up garbage once the process goes quiet): ${cpu(large.startupTail)}; baseline: ${tasks} idle node processes over the same windows, ${cpu(largeNode.steady)} (before: ${cpu(largeNode.startupTail)})`,
     },
   ];
 }
@@ -408,24 +434,24 @@ async function storm(): Promise<Row[]> {
 async function exit(): Promise<Row[]> {
   const exitsOurs: ExitLatency[] = [];
   const exitsBare: ExitLatency[] = [];
-  await sample('executor die event -> terminal update received (ms)', async () => {
+  await sample('executor exit notice -> terminal update received (ms)', async () => {
     const latency = await ourExitToUpdate();
     exitsOurs.push(latency);
-    return latency.fromDie;
+    return latency.fromWait;
   });
-  await sample('bare die event -> docker wait returns (ms)', async () => {
+  await sample('bare exit notice -> docker wait returns (ms)', async () => {
     const latency = await bareExitToWait();
     exitsBare.push(latency);
-    return latency.fromDie;
+    return latency.fromWait;
   });
   // The warm-up is left out, as in sample().
-  const ours = median(exitsOurs.slice(1).map((latency) => latency.fromDie));
-  const bare = median(exitsBare.slice(1).map((latency) => latency.fromDie));
-  const finishOurs = median(exitsOurs.slice(1).map((latency) => latency.fromFinish));
-  const finishBare = median(exitsBare.slice(1).map((latency) => latency.fromFinish));
+  const ours = median(exitsOurs.slice(1).map((latency) => latency.fromWait));
+  const bare = median(exitsBare.slice(1).map((latency) => latency.fromWait));
+  const dieOurs = median(exitsOurs.slice(1).map((latency) => latency.fromDie));
+  const dieBare = median(exitsBare.slice(1).map((latency) => latency.fromDie));
   return [{
     figure: 'container exit to terminal update', executor: ms(ours), baseline: `${ms(bare)} (docker wait)`, target: '<= 10 ms', met: ours <= 10,
-    how: `the daemon's \`die\` event of the container (its TimeNano: the daemon notifies waiters and logs the event together) to the TASK_FINISHED arriving at the agent, median of ${SCALE.repeat}; baseline: the \`die\` event to \`docker wait\` returning. From the container's FinishedAt instead, which adds the daemon's own clean-up before it notifies anyone: ${ms(finishOurs)} vs ${ms(finishBare)}`,
+    how: `the daemon's exit notice (an Engine API wait for the container, in the bench process, returning) to the TASK_FINISHED arriving at the local agent in the same process, median of ${SCALE.repeat}; baseline: the same notice to \`docker wait\` returning, as the stock executor learns of an exit from a docker CLI. From the daemon's \`die\` event instead (logged before the daemon's own clean-up, which it finishes before answering any wait): ${ms(dieOurs)} vs ${ms(dieBare)}`,
   }];
 }
 
@@ -481,5 +507,6 @@ try {
   await removeBare().catch(() => undefined);
   await held.stop();
   await auto.stop();
+  engine.close();
   rmSync(workDir, { recursive: true, force: true });
 }
