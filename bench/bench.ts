@@ -4,7 +4,7 @@
 // table as Markdown for the README.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -270,7 +270,14 @@ async function bareThroughput(): Promise<number> {
   const file = join(directory, 'stdout');
   const started = performance.now();
   // The CLI attached, writing straight into the file as `docker run > file` does.
-  await execa('docker', ['-H', `unix://${SOCKET}`, 'run', '--rm', '--net', 'host', '--label', BARE_LABEL, IMAGE, 'head', '-c', String(SCALE.outputBytes), '/dev/zero'], { stdout: { file } });
+  const fd = openSync(file, 'w');
+  try {
+    const child = spawn('docker', ['-H', `unix://${SOCKET}`, 'run', '--rm', '--net', 'host', '--label', BARE_LABEL, IMAGE, 'head', '-c', String(SCALE.outputBytes), '/dev/zero'], { stdio: ['ignore', fd, 'inherit'] });
+    const [code] = await once(child, 'exit') as [number | null];
+    if (code !== 0) throw new Error(`docker run exited with ${code}`);
+  } finally {
+    closeSync(fd);
+  }
   const elapsed = performance.now() - started;
   const size = statSync(file).size;
   rmSync(directory, { recursive: true, force: true });
