@@ -97,11 +97,11 @@ const KILL_CONFIRM_SLACK_MS = 10_000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 // How often an unreachable daemon is asked again.
 const DAEMON_POLL_MS = 1000;
-// How often the container's memory counters are read while nothing else asks: they bound the age
-// of the post-mortem's snapshot. OOM kills are seen through the daemon's `oom` events, and the
-// counters are read whenever those could have been missed (see followOomEvents); a reading wakes
-// the executor, so it is rare.
-const MEMORY_SAMPLE_MS = 30_000;
+// How often the container's memory counters are read while nothing else asks: OOM kills are seen
+// through the daemon's `oom` events, and the counters are read whenever those could have been
+// missed (see followOomEvents); this bounds the age of the post-mortem's snapshot and how late an
+// OOM kill is seen by an event stream that hangs without breaking. A reading wakes the executor.
+const MEMORY_SAMPLE_MS = 10_000;
 // How long after an OOM the main process's exit may take to show, to tell whether it was the victim.
 const OOM_VICTIM_WINDOW_MS = 300;
 // Status updates kept for the post-mortem.
