@@ -97,9 +97,11 @@ const KILL_CONFIRM_SLACK_MS = 10_000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 // How often an unreachable daemon is asked again.
 const DAEMON_POLL_MS = 1000;
-// How often the container's memory counters are read: a fresh snapshot for the post-mortem, and
-// an OOM noticed even when the daemon's `oom` event was lost (a daemon restart).
-const MEMORY_SAMPLE_MS = 2000;
+// How often the container's memory counters are read while nothing else asks: OOM kills are seen
+// through the daemon's `oom` events, and the counters are read whenever those could have been
+// missed (see followOomEvents); this bounds the age of the post-mortem's snapshot and how late an
+// OOM kill is seen by an event stream that hangs without breaking. A reading wakes the executor.
+const MEMORY_SAMPLE_MS = 10_000;
 // How long after an OOM the main process's exit may take to show, to tell whether it was the victim.
 const OOM_VICTIM_WINDOW_MS = 300;
 // Status updates kept for the post-mortem.
@@ -453,6 +455,8 @@ export class TaskRunner {
   private async signalContainer(signal: string): Promise<void> {
     const id = this.state.containerId;
     if (!id) return;
+    // The post-mortem's memory snapshot, as the container is stopped.
+    this.sampleMemory();
     log.info(`Sending ${signal} to container of task ${this.taskId}`);
     try {
       await this.docker.kill(id, signal);
@@ -523,11 +527,14 @@ export class TaskRunner {
       try {
         if (!pending) throw new Error('no exit watch');
         const result = await pending.result;
+        // Asked together: both answers lie on the way to the terminal update.
+        const pastNow = this.pastEvents();
         let after = await this.inspect();
         // A daemon that vanishes right as the container exits stopped it on its way down.
         const daemonGone = after === undefined && (await this.daemonBack());
         if (daemonGone) after = await this.inspect();
-        const past = await this.pastEvents();
+        // Asked again once the daemon is back: the first answer may have been cut short by its going.
+        const past = daemonGone ? await this.pastEvents() : await pastNow;
         const stoppedBy = this.state.kill ? undefined : past.signal;
         // The daemon cut the event query short: it was shutting down as the container exited.
         const cutShort = stoppedBy === DAEMON_AWAY;
@@ -608,9 +615,14 @@ export class TaskRunner {
     this.release.signal.addEventListener('abort', () => clearInterval(this.memoryTimer), { once: true });
   }
 
+  // An OOM kill while the stream is down (the daemon restarting) raises no event, even replayed:
+  // after a loss the counters are read at each attempt, and once more when the stream has held
+  // for a poll interval (the daemon is back and sends what follows).
   private async followOomEvents(id: string): Promise<void> {
     let since = this.startedAt;
+    let lost = false;
     while (!this.release.signal.aborted) {
+      const recheck = lost ? setTimeout(() => this.sampleMemory(), DAEMON_POLL_MS) : undefined;
       try {
         await this.docker.followEvents(id, ['oom'], since, (event) => {
           if (event.action !== 'oom') return;
@@ -620,7 +632,11 @@ export class TaskRunner {
       } catch (error) {
         if (this.release.signal.aborted) return;
         log.warn(`Lost the event stream of the container of task ${this.taskId}: ${errorMessage(error)}; following it again`);
+      } finally {
+        clearTimeout(recheck);
       }
+      lost = true;
+      this.sampleMemory();
       await abortableSleep(DAEMON_POLL_MS, this.release.signal);
     }
   }
@@ -704,6 +720,9 @@ export class TaskRunner {
   // Lets go of every stream and watch, then removes the container; while the daemon is
   // unreachable (restarting) it keeps trying, within the outage bound, so nothing is left behind.
   private async removeContainer(): Promise<TaskEvent> {
+    // The terminal update reported just before goes out on the next tick: it is not held up by
+    // the work of letting go of every stream and starting the removal.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.release.abort();
     this.output.close();
     await this.checks?.stop();
