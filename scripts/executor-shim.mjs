@@ -26,12 +26,10 @@ export const AGENT_ENVIRONMENT = Object.freeze([
   'LIBPROCESS_SSL_VERIFY_CERT',
 ]);
 
-// Node's own flags, fixed here (the environment cannot add any: NODE_OPTIONS is dropped).
-// --lite-mode: no optimizing compiler and feedback allocated on demand; an idle executor then
-// touches 6 MiB less of Node and holds 1 MiB less private memory, for the same CPU on the output
-// path (bench/memory-breakdown.ts). It costs about 10 ms of start-up: Node's built-in code cache
-// does not match the flag, so its own modules compile from source.
-export const NODE_FLAGS = Object.freeze(['--lite-mode']);
+// Node's own flags, fixed here (the environment cannot add any: NODE_OPTIONS is dropped). None:
+// a V8 flag here would make Node refuse the code cache of its own modules (about 20 ms more
+// start-up); the executor sets the V8 flags it wants once running (src/executor/v8-flags.ts).
+export const NODE_FLAGS = Object.freeze([]);
 
 // Programs the shim runs, by absolute path: they exist at these paths on Debian, Ubuntu and
 // RHEL-likes, merged /usr or not. sed must be GNU sed (-z).
@@ -112,6 +110,6 @@ case "=$drop=" in
 esac
 IFS==
 # Names only: no value (the agent's token included) is ever on a command line.
-exec ${env} $drop -- "$node" ${NODE_FLAGS.join(' ')} "$dir/${executorName}" "$@"
+exec ${env} $drop -- "$node" ${NODE_FLAGS.map((flag) => `${flag} `).join('')}"$dir/${executorName}" "$@"
 `;
 }
