@@ -1,8 +1,9 @@
 // Where an idle executor's memory goes, and how long it takes to start: N executors each holding
 // one RUNNING busybox `sleep 1000` through the local agent, beside N idle Node processes (the
-// floor). Prints PSS/RSS per process from /proc/<pid>/smaps_rollup, the first executor's private
-// memory by mapping, and (with --probe) V8's own view from inside it. Run after `npm run build`:
-//   node --import tsx bench/memory-breakdown.ts [--tasks=N] [--starts=N] [--probe] [--executor=PATH]
+// floor). Prints PSS/RSS per process from /proc/<pid>/smaps_rollup after a settle, the first
+// executor's private memory during the settle and by mapping, and (with --probe) V8's own view
+// from inside it. Run after `npm run build`:
+//   node --import tsx bench/memory-breakdown.ts [--tasks=N] [--starts=N] [--settle=MS] [--probe] [--executor=PATH]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,19 +16,27 @@ import { shimScript } from '../scripts/executor-shim.mjs';
 
 const IMAGE = 'mesos-executor-test/busybox:latest';
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
-const SETTLE_MS = 5000;
+// How long the executors idle before they are measured. V8's memory reducer runs its first full
+// garbage collection about ten seconds after start; measured before it, an executor still holds
+// some 3 MiB of start-up garbage.
+const SETTLE_MS = 15_000;
+const SAMPLE_MS = 5000;
+// A start that never subscribes (a broken build) fails the run instead of hanging it.
+const SUBSCRIBE_TIMEOUT_MS = 30_000;
 const KIB = 1024;
 
 const { values: options } = parseArgs({
   options: {
     tasks: { type: 'string', default: '1' },
     starts: { type: 'string', default: '9' },
+    settle: { type: 'string', default: String(SETTLE_MS) },
     probe: { type: 'boolean', default: false },
     executor: { type: 'string', default: resolve(import.meta.dirname, '../dist/mesos-docker-executor') },
   },
 });
 const TASKS = Number(options.tasks);
 const STARTS = Number(options.starts);
+const SETTLE = Number(options.settle);
 const work = mkdtempSync(join(tmpdir(), 'memory-breakdown-'));
 
 // The fields of /proc/<pid>/smaps_rollup, in KiB.
@@ -70,6 +79,14 @@ function mean(values: number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no SUBSCRIBE within ${SUBSCRIBE_TIMEOUT_MS} ms`)), SUBSCRIBE_TIMEOUT_MS);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
@@ -92,12 +109,22 @@ function probeShim(): string {
   writeFileSync(probe, `
 const v8 = require('node:v8');
 const fs = require('node:fs');
-v8.setFlagsFromString('--expose-gc');
-const gc = require('node:vm').runInNewContext('gc');
+function privateKiB() {
+  const text = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
+  return [...text.matchAll(/^Private_(?:Clean|Dirty):\\s+(\\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
 process.on('SIGUSR2', () => {
+  // Only now: a V8 flag given at start would make Node refuse its code cache, unlike the real run.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc');
+  const privateBefore = privateKiB();
   gc();
+  const privateAfter = privateKiB();
   const out = ${JSON.stringify(work)} + '/' + process.pid;
   fs.writeFileSync(out + '.json', JSON.stringify({
+    privateBefore,
+    privateAfter,
+    builtinModules: process.moduleLoadList.filter((name) => name.startsWith('NativeModule ')).length,
     memoryUsage: process.memoryUsage(),
     heap: v8.getHeapStatistics(),
     spaces: v8.getHeapSpaceStatistics(),
@@ -163,7 +190,7 @@ try {
   // Cold start: the agent spawns the executor (shim included) until its SUBSCRIBE call arrives.
   const starts: number[] = [];
   for (let i = 0; i < STARTS; i++) {
-    const subscribed = new Promise<number>((done) => agent.once('subscribe', () => done(performance.now())));
+    const subscribed = withTimeout(new Promise<number>((done) => agent.once('subscribe', () => done(performance.now()))), 'cold start');
     const started = performance.now();
     const record = agent.launch(sleepTask());
     starts.push((await subscribed) - started);
@@ -173,7 +200,7 @@ try {
   process.stdout.write(`cold start, spawn to SUBSCRIBE: median ${median(starts).toFixed(1)} ms (${starts.map((v) => v.toFixed(0)).join(', ')})\n`);
 
   for (let i = 0; i < TASKS; i++) {
-    const subscribed = new Promise<void>((done) => agent.once('subscribe', () => done()));
+    const subscribed = withTimeout(new Promise<void>((done) => agent.once('subscribe', () => done())), `executor ${i + 1}`);
     const record = agent.launch(sleepTask());
     await subscribed;
     agent.sendEvent(record.executorId, { type: mesos.v1.executor.Event.Type.LAUNCH, launch: { task: record.task } });
@@ -183,9 +210,13 @@ try {
   for (let i = 0; i < TASKS; i++) {
     floor.push(spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], { stdio: 'ignore', env: {} }));
   }
-  await sleep(SETTLE_MS);
-
   const pids = await Promise.all(records.map((record) => nodePid(record.process.pid!)));
+  const during: number[] = [];
+  for (let waited = 0; waited < SETTLE; waited += SAMPLE_MS) {
+    await sleep(Math.min(SAMPLE_MS, SETTLE - waited));
+    const first = rollup(pids[0]!);
+    during.push(first.Private_Clean! + first.Private_Dirty!);
+  }
   const ours = pids.map(rollup);
   const bare = floor.map((child) => rollup(child.pid!));
   const row = (label: string, values: Array<Record<string, number>>): string => {
@@ -195,7 +226,8 @@ try {
     return `${label.padEnd(34)} PSS ${mib(pss).padStart(9)}  RSS ${mib(rss).padStart(9)}  private ${mib(priv).padStart(9)}\n`;
   };
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  process.stdout.write(`${TASKS} idle task(s), means per process (load average ${load}):\n`);
+  process.stdout.write(`private memory of the first executor every ${SAMPLE_MS / 1000} s of the settle: ${during.map((kib) => (kib / KIB).toFixed(1)).join(', ')} MiB\n`);
+  process.stdout.write(`${TASKS} idle task(s) after ${SETTLE / 1000} s, means per process (load average ${load}):\n`);
   process.stdout.write(row('  executor (one RUNNING task)', ours));
   process.stdout.write(row("  node -e 'setInterval(()=>{},1e9)'", bare));
 
@@ -218,12 +250,16 @@ try {
       }
     }
     const stats = JSON.parse(readFileSync(join(work, `${pid}.json`), 'utf8')) as {
+      privateBefore: number;
+      privateAfter: number;
+      builtinModules: number;
       memoryUsage: NodeJS.MemoryUsage;
       heap: Record<string, number>;
       spaces: Array<{ space_name: string; space_size: number; space_used_size: number }>;
       code: Record<string, number>;
     };
     const k = (bytes: number): string => mib(bytes / KIB);
+    process.stdout.write(`a full GC took the executor's private memory from ${mib(stats.privateBefore)} to ${mib(stats.privateAfter)}; ${stats.builtinModules} of Node's built-in modules are loaded\n`);
     process.stdout.write(`V8 after a full GC: heap committed ${k(stats.heap.total_heap_size!)}, used ${k(stats.heap.used_heap_size!)}, malloced ${k(stats.heap.malloced_memory!)}, external ${k(stats.memoryUsage.external)} (array buffers ${k(stats.memoryUsage.arrayBuffers)})\n`);
     for (const space of stats.spaces) {
       process.stdout.write(`  ${space.space_name.padEnd(24)} committed ${k(space.space_size).padStart(9)}  used ${k(space.space_used_size).padStart(9)}\n`);

@@ -63,6 +63,8 @@ done
 mkdir -p "$root/opt/mesos-docker-executor/dist" "$root/tmp" "$root/etc"
 chmod 1777 "$root/tmp"
 cp dist/executor.js dist/agent.js dist/mesos-docker-executor "$root/opt/mesos-docker-executor/dist/"
+# The bundles are ES modules; said so, Node loads them as such at once (see install-executor.sh).
+echo '{"type":"module"}' >"$root/opt/mesos-docker-executor/dist/package.json"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 

@@ -26,16 +26,13 @@ export const AGENT_ENVIRONMENT = Object.freeze([
   'LIBPROCESS_SSL_VERIFY_CERT',
 ]);
 
-// Node's own flags, fixed here (the environment cannot add any: NODE_OPTIONS is dropped).
-// --lite-mode: no optimizing compiler and feedback allocated on demand; an idle executor then
-// touches 6 MiB less of Node and holds 1 MiB less private memory, for the same CPU on the output
-// path (bench/memory-breakdown.ts). It costs about 10 ms of start-up: Node's built-in code cache
-// does not match the flag, so its own modules compile from source.
-// --no-expose-wasm: without it --lite-mode makes V8 print a warning on stderr at every start.
-// --no-warnings: Node's warnings reach the log as the executor's own lines instead (main.ts).
-// The sandbox stderr is shared with the container's: a line of Node's there would be counted as
-// the container's when an executor resumes its output.
-export const NODE_FLAGS = Object.freeze(['--lite-mode', '--no-expose-wasm', '--no-warnings']);
+// Node's own flags, fixed here (the environment cannot add any: NODE_OPTIONS is dropped). No V8
+// flag: one here would make Node refuse the code cache of its own modules (about 20 ms more
+// start-up); the executor sets the V8 flags it wants once running (src/executor/v8-flags.ts).
+// --no-warnings (Node's, not V8's): Node's warnings reach the log as the executor's own lines
+// (main.ts). The sandbox stderr is shared with the container's: a line of Node's there would be
+// counted as the container's when an executor resumes its output.
+export const NODE_FLAGS = Object.freeze(['--no-warnings']);
 
 // Programs the shim runs, by absolute path: they exist at these paths on Debian, Ubuntu and
 // RHEL-likes, merged /usr or not. sed must be GNU sed (-z).
@@ -116,6 +113,6 @@ case "=$drop=" in
 esac
 IFS==
 # Names only: no value (the agent's token included) is ever on a command line.
-exec ${env} $drop -- "$node" ${NODE_FLAGS.join(' ')} "$dir/${executorName}" "$@"
+exec ${env} $drop -- "$node" ${NODE_FLAGS.map((flag) => `${flag} `).join('')}"$dir/${executorName}" "$@"
 `;
 }

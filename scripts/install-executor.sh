@@ -102,6 +102,10 @@ put() {
   chmod "$mode" "$temporary"
   mv -f -- "$temporary" "$prefix/$name"
 }
+# The bundles are ES modules: said so beside them, Node loads them as such at once. Without it,
+# Node 20.19 and later first try them as CommonJS (2.4 MiB more memory per executor), and earlier
+# versions refuse them.
+printf '{"type":"module"}\n' | put package.json 0644
 put executor.js 0644 <"$package/dist/executor.js"
 put agent.js 0644 <"$package/dist/agent.js"
 sed "s|^node=.*|node='$real'|" "$package/dist/mesos-docker-executor" | put mesos-docker-executor 0755

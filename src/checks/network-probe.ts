@@ -5,9 +5,9 @@
 // of the container's process runs curl (HTTP) or bash's /dev/tcp (TCP); it needs root.
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import { errorMessage } from '../log.js';
+import { httpsModule } from '../rare-builtins.js';
 import { helperProgram } from './helper-programs.js';
 import type { ProbeResult } from './probe-result.js';
 import { runChild, type ChildResult } from './run-child.js';
@@ -97,7 +97,7 @@ async function httpRequest(url: string, signal: AbortSignal): Promise<ProbeResul
     const response = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
       const options = { method: 'GET', agent: false, signal, headers: { 'User-Agent': 'mesos-docker-executor check', Accept: '*/*' } };
       const request = current.protocol === 'https:'
-        ? https.request(current, { ...options, rejectUnauthorized: false })
+        ? httpsModule().request(current, { ...options, rejectUnauthorized: false })
         : http.request(current, options);
       request.once('response', (incoming) => {
         resolve({ status: incoming.statusCode ?? 0, location: incoming.headers.location });

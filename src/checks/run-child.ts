@@ -1,11 +1,11 @@
 // A short-lived helper process for a check (nsenter + curl or bash): started in its own process
 // group, killed with that whole group when the signal aborts, and always reaped before this
 // settles, so that no check ever leaves a process behind.
-import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { TRUSTED_PATH } from './helper-programs.js';
 import { OutputTail } from './output-tail.js';
 import { ExecutorError } from '../errors.js';
+import { childProcessModule } from '../rare-builtins.js';
 
 export interface ChildResult {
   // null when it ended on a signal.
@@ -34,7 +34,7 @@ export function runChild(argv: readonly string[], signal: AbortSignal): Promise<
     }
     const stdout = new OutputTail();
     const stderr = new OutputTail();
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const child = childProcessModule().spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       // Only a fixed PATH: nothing of the executor's environment (proxies, tokens) reaches the helper.

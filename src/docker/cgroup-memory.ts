@@ -27,6 +27,9 @@ export interface CgroupLocation {
 const CONTAINER_ID = /^[0-9a-f]{64}$/;
 // A counters file is a few hundred bytes.
 const MAX_FILE_BYTES = 64 * 1024;
+// One buffer for every read: the counters are sampled every few seconds for the task's life, and a
+// fresh 64 KiB each time grew an idle executor by megabytes between two garbage collections.
+let scratch: Buffer | undefined;
 
 // The directories the container's memory cgroup may be in, most likely first: the cgroupfs
 // driver puts it at <parent or "docker">/<id>, the systemd driver at <parent or system.slice>/docker-<id>.scope.
@@ -122,7 +125,7 @@ function readSmallFile(path: string): string | undefined {
   }
   try {
     if (!fstatSync(fd).isFile()) return undefined;
-    const buffer = Buffer.alloc(MAX_FILE_BYTES);
+    const buffer = (scratch ??= Buffer.allocUnsafe(MAX_FILE_BYTES));
     let length = 0;
     for (;;) {
       const read = readSync(fd, buffer, length, buffer.length - length, null);
@@ -132,7 +135,7 @@ function readSmallFile(path: string): string | undefined {
       }
       length += read;
     }
-    return buffer.subarray(0, length).toString('utf8');
+    return buffer.toString('utf8', 0, length);
   } catch {
     return undefined;
   } finally {

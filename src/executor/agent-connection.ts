@@ -2,7 +2,7 @@
 // call and its RecordIO event stream, and a separate keep-alive connection for all other calls
 // (the API requires them to be different connections).
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { AgentEndpoint } from '../config/agent-endpoint.js';
 import type { ContentType } from '../config/executor-config.js';
 import { decodeEvent, encodeCall } from '../protocol/codec.js';
@@ -10,6 +10,7 @@ import { RecordIODecoder, RecordIOError } from '../protocol/recordio.js';
 import { mesos } from '../proto/generated/mesos.js';
 import { ExecutorError } from '../errors.js';
 import { errorMessage, log } from '../log.js';
+import { httpsModule } from '../rare-builtins.js';
 
 export type Event = mesos.v1.executor.Event;
 export type Call = mesos.v1.executor.ICall;
@@ -46,7 +47,7 @@ export class AgentConnection {
     this.endpoint = options.endpoint;
     this.contentType = options.contentType;
     this.authToken = options.authToken;
-    const AgentClass = options.endpoint.protocol === 'https:' ? https.Agent : http.Agent;
+    const AgentClass = options.endpoint.protocol === 'https:' ? httpsModule().Agent : http.Agent;
     // One socket: calls leave in the order they were made.
     this.callAgent = new AgentClass({ keepAlive: true, maxSockets: 1 });
   }
@@ -176,7 +177,7 @@ export class AgentConnection {
     }
     if (this.endpoint.protocol === 'https:') {
       options.rejectUnauthorized = ['1', 'true'].includes((process.env.LIBPROCESS_SSL_VERIFY_CERT ?? '').toLowerCase());
-      return https.request(options);
+      return httpsModule().request(options);
     }
     return http.request(options);
   }

@@ -1,6 +1,8 @@
 // Entry point of dist/executor.js: read the configuration, run the executor, exit with its code.
 // The container's output goes to this process's stdout/stderr (the sandbox files, or whatever
 // logger the agent attached); the executor's own diagnostics go to stderr.
+// First: the compilers are off before any other module's code runs.
+import './v8-flags.js';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ConfigError } from '../config/config-error.js';

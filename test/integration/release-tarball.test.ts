@@ -137,12 +137,14 @@ test('install-executor.sh records this host\'s Node in a root-owned copy that ru
   const node = realpathSync(process.execPath);
   assert.equal(result.stdout, `installed ${prefix}/mesos-docker-executor (runs ${node}, Node ${process.versions.node.split('.')[0]})`);
 
-  assert.deepEqual(readdirSync(prefix).sort(), ['agent.js', 'executor.js', 'mesos-docker-executor']);
-  for (const [name, mode] of [['mesos-docker-executor', 0o755], ['executor.js', 0o644], ['agent.js', 0o644], ['', 0o755]] as const) {
+  assert.deepEqual(readdirSync(prefix).sort(), ['agent.js', 'executor.js', 'mesos-docker-executor', 'package.json']);
+  for (const [name, mode] of [['mesos-docker-executor', 0o755], ['executor.js', 0o644], ['agent.js', 0o644], ['package.json', 0o644], ['', 0o755]] as const) {
     const stat = statSync(join(prefix, name));
     assert.equal(stat.uid, 0, `${name || prefix} is root's`);
     assert.equal(stat.mode & 0o7777, mode, `${name || prefix} mode`);
   }
+  // The bundles load as ES modules at once, not after a failed try as CommonJS.
+  assert.deepEqual(JSON.parse(readFileSync(join(prefix, 'package.json'), 'utf8')), { type: 'module' });
   const installed = readFileSync(join(prefix, 'mesos-docker-executor'), 'utf8');
   assert.deepEqual(installed.match(/^node=.*$/gm), [`node='${node}'`]);
   assert.equal(installed.replace(/^node=.*$/m, ''), readFileSync(join(release, 'dist/mesos-docker-executor'), 'utf8').replace(/^node=.*$/m, ''),
@@ -158,7 +160,7 @@ test('install-executor.sh records this host\'s Node in a root-owned copy that ru
   // Installing again replaces the files in place.
   const again = await install(release, `--prefix=${prefix}`, `--node=${node}`);
   assert.equal(again.exitCode, 0, again.stderr);
-  assert.deepEqual(readdirSync(prefix).sort(), ['agent.js', 'executor.js', 'mesos-docker-executor']);
+  assert.deepEqual(readdirSync(prefix).sort(), ['agent.js', 'executor.js', 'mesos-docker-executor', 'package.json']);
 });
 
 test('install-executor.sh refuses a Node or a prefix that someone other than root can replace, and bad arguments, in one line', async () => {

@@ -2,8 +2,13 @@
 // networking the task's loopback is ours).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { httpProbe, tcpProbe } from '../../src/checks/network-probe.js';
 
 const HOST = { hostNetwork: true, pid: undefined };
@@ -35,6 +40,21 @@ test('HTTP: the status of the last response after following redirects, like curl
   assert.deepEqual(await httpProbe(HOST, { scheme: 'http', port, path: '/old', ipv6: false }, 1000, signal), { kind: 'http', statusCode: 204 });
   assert.deepEqual(paths, ['/old', '/new']);
   assert.deepEqual(await httpProbe(HOST, { scheme: 'http', port, path: '', ipv6: false }, 1000, signal), { kind: 'http', statusCode: 503 });
+});
+
+test('HTTPS: the certificate is not verified, like curl -k', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'https-probe-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const instance = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_request, response) => {
+    response.writeHead(202).end();
+  });
+  await new Promise<void>((resolve) => instance.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => instance.close(() => resolve())));
+  const { port } = instance.address() as net.AddressInfo;
+  const signal = new AbortController().signal;
+  assert.deepEqual(await httpProbe(HOST, { scheme: 'https', port, path: '/', ipv6: false }, 5000, signal), { kind: 'http', statusCode: 202 });
 });
 
 test('HTTP: nothing listening is an error naming the address', async () => {
