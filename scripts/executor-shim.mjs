@@ -26,13 +26,11 @@ export const AGENT_ENVIRONMENT = Object.freeze([
   'LIBPROCESS_SSL_VERIFY_CERT',
 ]);
 
-// Node's own flags, fixed here (the environment cannot add any: NODE_OPTIONS is dropped). No V8
-// flag: one here would make Node refuse the code cache of its own modules (about 20 ms more
-// start-up); the executor sets the V8 flags it wants once running (src/executor/v8-flags.ts).
-// --no-warnings (Node's, not V8's): Node's warnings reach the log as the executor's own lines
-// (main.ts). The sandbox stderr is shared with the container's: a line of Node's there would be
-// counted as the container's when an executor resumes its output.
-export const NODE_FLAGS = Object.freeze(['--no-warnings']);
+// Node's own flags, fixed here (the environment cannot add any: NODE_OPTIONS is dropped). None:
+// a V8 flag here would make Node refuse the code cache of its own modules (about 20 ms more
+// start-up); the executor sets the V8 flags it wants once running (src/executor/v8-flags.ts), and
+// sends Node's warnings to its log (src/executor/node-warnings.ts).
+export const NODE_FLAGS = Object.freeze([]);
 
 // Programs the shim runs, by absolute path: they exist at these paths on Debian, Ubuntu and
 // RHEL-likes, merged /usr or not. sed must be GNU sed (-z).

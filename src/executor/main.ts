@@ -14,13 +14,12 @@ import { prepareStateDirectory, StateDirectoryError } from '../state/state-direc
 import { configureLog, errorMessage, log, registerSecret } from '../log.js';
 import { AgentConnection } from './agent-connection.js';
 import { Executor } from './executor.js';
+import { logNodeWarnings } from './node-warnings.js';
 import { OutputSink, outputSink } from './output-sink.js';
 import { SharedStderr } from './shared-stderr.js';
 
 async function main(): Promise<number> {
-  // Node's warnings as the executor's own log lines (the shim runs Node with --no-warnings): a bare
-  // line on the shared stderr would be counted as the container's output on resumption.
-  process.on('warning', (warning) => log.warn(`Node: ${warning.name}: ${warning.message}`));
+  logNodeWarnings((line) => log.warn(line));
   // No child process or container may inherit the agent token.
   const authToken = process.env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN;
   delete process.env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN;

@@ -195,8 +195,18 @@ test('the build writes dist/mesos-docker-executor beside executor.js, mode 0755,
   assert.ok(existsSync(join(ROOT, 'dist/executor.js')));
 });
 
-test("Node started with the shim's flags writes nothing of its own on stderr, which the container shares", () => {
-  const started = spawnSync(process.execPath, [...NODE_FLAGS, '-e', "process.emitWarning('a warning'); new Buffer(1)"], { encoding: 'utf8' });
-  assert.equal(started.status, 0);
-  assert.equal(started.stderr, '');
+test("Node's warnings become the executor's log lines, never bare lines on the stderr the container shares", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'node-warnings-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'warn.ts');
+  writeFileSync(script, `import { logNodeWarnings } from ${JSON.stringify(join(import.meta.dirname, '../../src/executor/node-warnings.ts'))};
+logNodeWarnings((line) => process.stderr.write('EXECUTOR ' + line + '\\n'));
+process.emitWarning('a warning');
+process.emitWarning('an old way', 'DeprecationWarning', 'DEP0999');
+`);
+  const started = spawnSync(process.execPath, [...NODE_FLAGS, '--import', 'tsx', script], { encoding: 'utf8' });
+  assert.equal(started.status, 0, started.stderr);
+  const lines = started.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 2, started.stderr);
+  assert.ok(lines.every((line) => line.startsWith('EXECUTOR Node: ')), started.stderr);
 });
