@@ -14,9 +14,12 @@ npm run --silent typecheck
 # Node's default of one file at a time on 2 cores leaves them idle while each file's process starts;
 # the integration tests mostly wait on Docker, so 3 files at once is measurably faster (4 was faster
 # still but made an OOM-kill test flaky under load).
+# A test that hangs fails after 5 minutes instead of holding the whole run (every wait in a test
+# has its own, shorter bound; this one is for a promise nothing will ever settle).
+TIMEOUT=--test-timeout=300000
 echo "== unit tests" >&2
-node --import tsx --test --test-reporter=spec --test-concurrency=2 test/unit/*.test.ts
+node --import tsx --test --test-reporter=spec --test-concurrency=2 "$TIMEOUT" test/unit/*.test.ts
 echo "== integration tests" >&2
-node --import tsx --test --test-reporter=spec --test-concurrency=3 test/integration/*.test.ts
+node --import tsx --test --test-reporter=spec --test-concurrency=3 "$TIMEOUT" test/integration/*.test.ts
 echo "== serial tests (orphans that any executor would sweep; restarting the Docker daemon)" >&2
-node --import tsx --test --test-reporter=spec --test-concurrency=1 test/serial/*.test.ts
+node --import tsx --test --test-reporter=spec --test-concurrency=1 "$TIMEOUT" test/serial/*.test.ts

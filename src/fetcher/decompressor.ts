@@ -62,10 +62,10 @@ export function decompress(source: Readable, compression: Compression): Decompre
       source.unpipe(child.stdin);
       source.destroy();
       const stoppedEarly = child.exitCode === null && child.signalCode === null;
-      if (stoppedEarly) {
-        child.stdout.destroy();
-        child.kill('SIGKILL');
-      }
+      // The consumer is done: what it left unread (a tar's padding after its end blocks) must not
+      // hold the tool's 'close' back, whether the tool has exited or not.
+      child.stdout.destroy();
+      if (stoppedEarly) child.kill('SIGKILL');
       const result = await exited;
       if (result.error) throw new FetchProblem(`cannot run ${tool.path}: ${result.error.message}`, 'ERR_FETCH_ARCHIVE', { cause: result.error });
       if (!stoppedEarly && result.code !== 0) {
