@@ -24,7 +24,8 @@ const SCALE = {
   tasks: number('BENCH_TASKS', 100),
   smallTasks: number('BENCH_SMALL_TASKS', 20),
   idleSeconds: number('BENCH_IDLE_SECONDS', 30),
-  settleSeconds: number('BENCH_SETTLE_SECONDS', 5),
+  // V8's memory reducer collects start-up garbage about 10 s after a process goes quiet.
+  settleSeconds: number('BENCH_SETTLE_SECONDS', 15),
   repeat: number('BENCH_REPEAT', 7),
   outputBytes: number('BENCH_OUTPUT_MB', 100) * 1024 * 1024,
   storms: number('BENCH_STORMS', 1),
