@@ -12,6 +12,7 @@ import { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log, redact } from '../log.js';
 import { scrubInspectData } from '../docker/container-inspect.js';
 import { ownerLabels, STATE_DIRECTORY_LABEL } from '../docker/container-owner.js';
+import { containerLogConfig, type LogConfig } from '../docker/container-log-driver.js';
 import type { AgentConnection, Event } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, stateName } from './task-states.js';
@@ -75,6 +76,8 @@ export class Executor {
   private lastState: number | undefined;
   private adoption: Adoption | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
+  // The log configuration of the task's container, decided once (it may ask the daemon).
+  private logConfig: Promise<LogConfig | undefined> | undefined;
   private shutdownTimer: LongTimeout | undefined;
   private shuttingDown = false;
   private exiting = false;
@@ -121,6 +124,8 @@ export class Executor {
   run(): Promise<number> {
     log.info(`Executor ${this.config.executorId} of framework ${this.config.frameworkId} subscribing to ${this.config.agent.description}`);
     this.restore();
+    // Asked while the subscription is on its way, so that the create does not wait for it.
+    if (!this.adoption) void this.containerLogConfig();
     this.livenessTimer = setInterval(() => touchCheckpoint(this.deps.stateDirectory), CHECKPOINT_TOUCH_MS);
     this.livenessTimer.unref();
     this.channel.open();
@@ -222,6 +227,7 @@ export class Executor {
       },
       dockerConfig: this.config.dockerConfig,
       policy: this.config.policy,
+      logConfig: () => this.containerLogConfig(),
       shutdownGracePeriodMs: this.config.shutdownGracePeriodMs,
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
@@ -407,6 +413,22 @@ export class Executor {
       lastState: this.lastState,
       kill: runner.killInProgress,
     }, { durable: this.config.checkpoint });
+  }
+
+  // The daemon's default driver is asked only when the choice depends on it; when it cannot be
+  // told, the daemon's default stays.
+  private containerLogConfig(): Promise<LogConfig | undefined> {
+    const choice = this.config.containerLogDriver;
+    this.logConfig ??= choice !== 'auto'
+      ? Promise.resolve(containerLogConfig(choice, undefined))
+      : this.deps.docker.loggingDriver(this.lifetime.signal).then(
+        (driver) => containerLogConfig(choice, driver),
+        (error: unknown) => {
+          log.warn(`Could not ask the Docker daemon for its default log driver: ${errorMessage(error)}; the task's container keeps the daemon's default`);
+          return undefined;
+        },
+      );
+    return this.logConfig;
   }
 
   private containerName(): string {
