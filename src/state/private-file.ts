@@ -1,6 +1,7 @@
 // Files in the executor's own state directory: written atomically (a fresh, randomly named
-// temporary file created exclusively, fsynced, then renamed over the old one) and read without
-// following links, so that even a planted link or a half-written file is never taken for state.
+// temporary file created exclusively, fsynced unless the caller says not, then renamed over the
+// old one) and read without following links, so that even a planted link or a half-written
+// file is never taken for state.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomically, writeFileAtomicallyAsync } from '../atomic-write.js';
