@@ -5,6 +5,7 @@
 // go through here.
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecutorError } from './errors.js';
 
@@ -30,7 +31,7 @@ export interface AtomicWriteOptions {
 }
 
 export function writeFileAtomically(directory: string, name: string, content: Buffer | string, options: AtomicWriteOptions): void {
-  const temporary = join(directory, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
+  const temporary = temporaryPath(directory, name);
   const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   let fd: number;
   try {
@@ -58,6 +59,39 @@ export function writeFileAtomically(directory: string, name: string, content: Bu
   syncDirectory(directory);
 }
 
+// The same off the event loop, for a directory no one else can write (no check while open).
+// Not `durable`, both fsyncs are skipped: the file then survives a crash of this process (the
+// rename is atomic either way), not a crash of the machine.
+export async function writeFileAtomicallyAsync(directory: string, name: string, content: Buffer | string, options: { readonly mode: number; readonly durable: boolean }): Promise<void> {
+  const temporary = temporaryPath(directory, name);
+  let handle;
+  try {
+    handle = await open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode);
+  } catch (error) {
+    throw new AtomicWriteError('create', error);
+  }
+  try {
+    await handle.writeFile(content);
+    if (options.durable) await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temporary, join(directory, name));
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new AtomicWriteError('replace', error);
+  }
+  if (options.durable) await syncDirectoryAsync(directory);
+}
+
+function temporaryPath(directory: string, name: string): string {
+  return join(directory, `.${name}.${randomBytes(8).toString('hex')}.tmp`);
+}
+
 // A rename is durable only once its directory is.
 function syncDirectory(directory: string): void {
   let fd: number | undefined;
@@ -68,5 +102,17 @@ function syncDirectory(directory: string): void {
     // Some file systems refuse fsync on a directory; the rename itself has happened.
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+async function syncDirectoryAsync(directory: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(directory, O_RDONLY | O_DIRECTORY);
+    await handle.sync();
+  } catch {
+    // As above.
+  } finally {
+    await handle?.close();
   }
 }

@@ -2,6 +2,7 @@
 // contract plus every flag of the stock mesos-docker-executor (so it works as a drop-in).
 import { isAbsolute, resolve } from 'node:path';
 import { parseContainerDns } from '../docker/container-dns.js';
+import { CONTAINER_LOG_DRIVERS, type ContainerLogDriver } from '../docker/container-log-driver.js';
 import { DEFAULT_STATE_DIR } from '../state/state-directory.js';
 import { ConfigError } from './config-error.js';
 import { agentEndpoint, type AgentEndpoint } from './agent-endpoint.js';
@@ -45,6 +46,8 @@ export interface ExecutorConfig {
   readonly orphanAdoptionWindowMs: number;
   // Root of the executor's private state (checkpoint, lock), out of every container's reach.
   readonly stateDir: string;
+  // The log driver of a task container whose task names none.
+  readonly containerLogDriver: ContainerLogDriver;
   readonly loggingLevel: 'INFO' | 'WARNING' | 'ERROR';
   readonly quiet: boolean;
   // Operator policy: what a task's ContainerInfo may ask of the host.
@@ -67,6 +70,7 @@ export const EXECUTOR_FLAGS: readonly FlagSpec[] = [
   { name: 'terminal_ack_timeout', kind: 'duration', help: 'Exit when the agent has not acknowledged the terminal status update within this', default: '60secs' },
   { name: 'orphan_adoption_window', kind: 'duration', help: 'The start-up sweep spares containers whose executor died less than this long ago (0 spares none)', default: '30secs' },
   { name: 'state_dir', kind: 'string', help: 'Private directory (root-only) for the executor\'s checkpoint and lock, outside every sandbox', default: DEFAULT_STATE_DIR },
+  { name: 'container_log_driver', kind: 'string', help: 'Log driver of a task container whose task sets no log-driver or log-opt parameter: auto (Docker\'s local driver, one file never rotated nor compressed, when the daemon\'s default is json-file; else the daemon\'s default), daemon (always the daemon\'s default) or local (always the local driver, the same way)', default: 'auto' },
   { name: 'content_type', kind: 'string', help: 'Encoding spoken with the agent: protobuf or json', default: 'protobuf' },
   { name: 'help', kind: 'bool', help: 'Print this help and exit', default: 'false' },
   { name: 'quiet', kind: 'bool', help: 'Log only warnings and errors', default: 'false' },
@@ -167,6 +171,7 @@ function buildConfig(flags: RawFlags, env: NodeJS.ProcessEnv, cwd: string): Exec
     cgroupsEnableCfs: boolFlag(flags, 'cgroups_enable_cfs', false),
     dockerConfig: flag('docker_config'),
     stateDir,
+    containerLogDriver: containerLogDriver(flag('container_log_driver') ?? 'auto'),
     dockerApiTimeoutMs: positiveDuration('--docker_api_timeout', flag('docker_api_timeout') ?? '30secs'),
     terminalAckTimeoutMs: timerDuration('--terminal_ack_timeout', flag('terminal_ack_timeout') ?? '60secs'),
     orphanAdoptionWindowMs: durationValue('--orphan_adoption_window', flag('orphan_adoption_window') ?? '30secs'),
@@ -219,6 +224,12 @@ function timerDuration(name: string, text: string): number {
 function boolFlag(flags: RawFlags, name: string, fallback: boolean): boolean {
   const value = flags.get(name);
   return value === undefined ? fallback : parseBool(`--${name}`, value);
+}
+
+function containerLogDriver(value: string): ContainerLogDriver {
+  const choice = CONTAINER_LOG_DRIVERS.find((name) => name === value);
+  if (!choice) throw new ConfigError(`Invalid --container_log_driver '${value}': expected ${CONTAINER_LOG_DRIVERS.join(', ')}`);
+  return choice;
 }
 
 function contentType(value: string): ContentType {

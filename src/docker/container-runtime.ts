@@ -59,6 +59,8 @@ export interface ContainerRuntime {
   // The daemon's release and the API version spoken with it (negotiated once, on the first call).
   version(signal?: AbortSignal): Promise<{ version: string; apiVersion: string }>;
   ping(signal?: AbortSignal): Promise<void>;
+  // The daemon's default log driver (GET /info LoggingDriver), for a container that names none.
+  loggingDriver(signal?: AbortSignal): Promise<string | undefined>;
   create(name: string, body: CreateRequest, signal?: AbortSignal): Promise<string>;
   start(id: string, signal?: AbortSignal): Promise<void>;
   // Opened before start, it carries every byte the container writes.

@@ -52,6 +52,12 @@ export class DockerRuntime implements ContainerRuntime {
     await this.connection.whole({ method: 'GET', path: '/_ping', unversioned: true, timeoutMs: Math.min(PING_TIMEOUT_MS, this.timeoutMs || PING_TIMEOUT_MS), ...(signal ? { signal } : {}) });
   }
 
+  async loggingDriver(signal?: AbortSignal): Promise<string | undefined> {
+    const what = request('GET', '/info', signal);
+    const info = parseBody<{ LoggingDriver?: unknown }>(await this.connection.whole(what), what);
+    return typeof info.LoggingDriver === 'string' ? info.LoggingDriver : undefined;
+  }
+
   async create(name: string, body: CreateRequest, signal?: AbortSignal): Promise<string> {
     const created = await this.connection.json<{ Id: string }>(request('POST', '/containers/create', signal, { query: { name }, body }));
     return created.Id;

@@ -2,11 +2,11 @@
 // container can write): enough for an executor started again for the same executor and sandbox
 // (after a crash, or an OOM kill of the executor itself) to adopt the running container and carry
 // on. Private (0600), written atomically, and free of secret values.
-import { utimesSync } from 'node:fs';
+import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeMessage, encodeMessage } from '../protocol/codec.js';
 import type { mesos } from '../proto/generated/mesos.js';
-import { readPrivateFile, writePrivateFile } from '../state/private-file.js';
+import { readPrivateFile, savePrivateFile, writePrivateFile } from '../state/private-file.js';
 import { withoutSecretValues } from './secret-free-task.js';
 import type { Update } from './update-ledger.js';
 import type { KillInProgress } from './task-runner.js';
@@ -45,6 +45,15 @@ export function checkpointPath(stateDirectory: string): string {
 }
 
 export function writeCheckpoint(stateDirectory: string, checkpoint: Checkpoint): void {
+  writePrivateFile(stateDirectory, CHECKPOINT_NAME, checkpointText(checkpoint));
+}
+
+// The same off the event loop; fsynced (file and directory) only when `durable`.
+export function saveCheckpoint(stateDirectory: string, checkpoint: Checkpoint, options: { readonly durable: boolean }): Promise<void> {
+  return savePrivateFile(stateDirectory, CHECKPOINT_NAME, checkpointText(checkpoint), options);
+}
+
+function checkpointText(checkpoint: Checkpoint): string {
   const body = {
     version: VERSION,
     executor_id: checkpoint.executorId,
@@ -59,7 +68,7 @@ export function writeCheckpoint(stateDirectory: string, checkpoint: Checkpoint):
     last_state: checkpoint.lastState,
     kill: checkpoint.kill,
   };
-  writePrivateFile(stateDirectory, CHECKPOINT_NAME, JSON.stringify(body));
+  return JSON.stringify(body);
 }
 
 export function readCheckpoint(stateDirectory: string): Checkpoint | undefined {
@@ -100,11 +109,9 @@ export function readCheckpoint(stateDirectory: string): Checkpoint | undefined {
 // Marks the checkpoint's owner as alive (its age tells the orphan sweep how long ago it died).
 export function touchCheckpoint(stateDirectory: string): void {
   const now = new Date();
-  try {
-    utimesSync(checkpointPath(stateDirectory), now, now);
-  } catch {
+  utimes(checkpointPath(stateDirectory), now, now).catch(() => {
     // Not written yet.
-  }
+  });
 }
 
 const KILL_CAUSES: readonly KillCause[] = ['framework', 'shutdown', 'agent-lost', 'health-check', 'max-completion', 'oom'];

@@ -12,10 +12,12 @@ import { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log, redact } from '../log.js';
 import { scrubInspectData } from '../docker/container-inspect.js';
 import { ownerLabels, STATE_DIRECTORY_LABEL } from '../docker/container-owner.js';
+import { containerLogConfig, type LogConfig } from '../docker/container-log-driver.js';
 import type { AgentConnection, Event } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
 import { isTerminalState, stateName } from './task-states.js';
-import { readCheckpoint, touchCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { readCheckpoint, saveCheckpoint, touchCheckpoint, type Checkpoint } from './checkpoint.js';
+import { CoalescingWriter } from '../state/coalescing-writer.js';
 import { removeStateDirectory } from '../state/state-directory.js';
 import { checkNeedsSecrets, secretVariableNames } from './secret-free-task.js';
 import { outputAlreadyWritten } from './output-resume.js';
@@ -59,6 +61,8 @@ export class Executor {
   private readonly config: ExecutorConfig;
   private readonly deps: ExecutorDeps;
   private readonly channel: UpdateChannel;
+  // The checkpoint, rewritten off the event loop after every change.
+  private readonly checkpoints: CoalescingWriter;
   private frameworkInfo: mesos.v1.IFrameworkInfo | undefined;
   private containerId: string | undefined;
   private runner: TaskRunner | undefined;
@@ -72,6 +76,8 @@ export class Executor {
   private lastState: number | undefined;
   private adoption: Adoption | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
+  // The log configuration of the task's container, decided once (it may ask the daemon).
+  private logConfig: Promise<LogConfig | undefined> | undefined;
   private shutdownTimer: LongTimeout | undefined;
   private shuttingDown = false;
   private exiting = false;
@@ -83,6 +89,9 @@ export class Executor {
   constructor(deps: ExecutorDeps) {
     this.deps = deps;
     this.config = deps.config;
+    this.checkpoints = new CoalescingWriter(() => this.writeCheckpoint(), (error) => {
+      log.error(`Could not write the executor checkpoint: ${errorMessage(error)}`);
+    });
     this.channel = new UpdateChannel({
       connection: deps.connection,
       executorId: this.config.executorId,
@@ -92,6 +101,10 @@ export class Executor {
       recoveryTimeoutMs: this.config.recoveryTimeoutMs,
       subscriptionBackoffMaxMs: this.config.subscriptionBackoffMaxMs,
       terminalAckTimeoutMs: this.config.terminalAckTimeoutMs,
+      // A checkpointing framework's update is on disk before it is sent: an executor started
+      // again after a crash then neither repeats nor misses it. Without checkpointing no agent
+      // starts an executor again, and the update does not wait for the disk.
+      ...(this.config.checkpoint ? { durable: () => this.checkpoints.flushed() } : {}),
       unacknowledgedTasks: (acknowledged) => [...this.tasks.entries()].filter(([taskId]) => !acknowledged(taskId)).map(([, task]) => task),
       allTasksTerminal: () => this.tasks.size > 0 && this.allTasksTerminal(),
       onEvent: (event) => this.onEvent(event),
@@ -111,6 +124,8 @@ export class Executor {
   run(): Promise<number> {
     log.info(`Executor ${this.config.executorId} of framework ${this.config.frameworkId} subscribing to ${this.config.agent.description}`);
     this.restore();
+    // Asked while the subscription is on its way, so that the create does not wait for it.
+    if (!this.adoption) void this.containerLogConfig();
     this.livenessTimer = setInterval(() => touchCheckpoint(this.deps.stateDirectory), CHECKPOINT_TOUCH_MS);
     this.livenessTimer.unref();
     this.channel.open();
@@ -212,6 +227,7 @@ export class Executor {
       },
       dockerConfig: this.config.dockerConfig,
       policy: this.config.policy,
+      logConfig: () => this.containerLogConfig(),
       shutdownGracePeriodMs: this.config.shutdownGracePeriodMs,
       taskKillingCapable: (this.frameworkInfo?.capabilities ?? []).some((capability) => capability.type === TASK_KILLING_STATE),
       stdout: this.deps.stdout,
@@ -354,7 +370,10 @@ export class Executor {
     this.channel.close();
     this.stopTask('shutdown');
     const runner = this.runner;
-    if (runner && !(await settlesWithin(runner.done, this.config.shutdownGracePeriodMs + STOP_SLACK_MS))) {
+    const removed = runner ? await settlesWithin(runner.done, this.config.shutdownGracePeriodMs + STOP_SLACK_MS) : false;
+    // The last change lands (and, with the container gone, before the directory goes).
+    await this.checkpoints.close();
+    if (runner && !removed) {
       log.error(`The container of task ${runner.taskId} was not confirmed removed before exit`);
     } else if (runner) {
       // The container is gone: nothing is left to adopt.
@@ -369,27 +388,47 @@ export class Executor {
     this.resolveExit(code);
   }
 
-  // Writes the checkpoint an executor started again for this sandbox would adopt the task from.
+  // Asks for the checkpoint an executor started again for this sandbox would adopt the task from;
+  // it is written off the event loop, with every change of the same turn.
   private persist(): void {
-    const runner = this.runner;
-    if (!runner) return;
-    try {
-      writeCheckpoint(this.deps.stateDirectory, {
-        executorId: this.config.executorId,
-        frameworkId: this.config.frameworkId,
-        pid: process.pid,
-        containerName: runner.containerName,
-        containerId: this.containerId,
-        task: runner.task,
-        unacknowledged: this.channel.ledger.unacknowledged(),
-        acknowledgedTasks: this.channel.ledger.acknowledgedTaskIds(),
-        terminalReported: runner.terminal,
-        lastState: this.lastState,
-        kill: runner.killInProgress,
-      });
-    } catch (error) {
-      log.error(`Could not write the executor checkpoint: ${errorMessage(error)}`);
-    }
+    if (this.runner) this.checkpoints.request();
+  }
+
+  // The state as it is now; durable (fsynced) only for a checkpointing framework. Without one,
+  // the file still serves the orphan sweep, which dates the executor's death by its age, and an
+  // executor started again by hand: written without fsync, it survives a crash of the executor
+  // but not of the machine, after which there is no container to adopt.
+  private writeCheckpoint(): Promise<void> {
+    const runner = this.runner!;
+    return saveCheckpoint(this.deps.stateDirectory, {
+      executorId: this.config.executorId,
+      frameworkId: this.config.frameworkId,
+      pid: process.pid,
+      containerName: runner.containerName,
+      containerId: this.containerId,
+      task: runner.task,
+      unacknowledged: this.channel.ledger.unacknowledged(),
+      acknowledgedTasks: this.channel.ledger.acknowledgedTaskIds(),
+      terminalReported: runner.terminal,
+      lastState: this.lastState,
+      kill: runner.killInProgress,
+    }, { durable: this.config.checkpoint });
+  }
+
+  // The daemon's default driver is asked only when the choice depends on it; when it cannot be
+  // told, the daemon's default stays.
+  private containerLogConfig(): Promise<LogConfig | undefined> {
+    const choice = this.config.containerLogDriver;
+    this.logConfig ??= choice !== 'auto'
+      ? Promise.resolve(containerLogConfig(choice, undefined))
+      : this.deps.docker.loggingDriver(this.lifetime.signal).then(
+        (driver) => containerLogConfig(choice, driver),
+        (error: unknown) => {
+          log.warn(`Could not ask the Docker daemon for its default log driver: ${errorMessage(error)}; the task's container keeps the daemon's default`);
+          return undefined;
+        },
+      );
+    return this.logConfig;
   }
 
   private containerName(): string {

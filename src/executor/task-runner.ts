@@ -4,6 +4,7 @@
 import type { Writable } from 'node:stream';
 import { mesos } from '../proto/generated/mesos.js';
 import { containerSpec, type ContainerContext, type ContainerSpec } from '../docker/container-spec.js';
+import { withLogConfig, type LogConfig } from '../docker/container-log-driver.js';
 import { containerAddresses, hasStarted, stopSignal, type ContainerInspect } from '../docker/container-inspect.js';
 import { identityMismatch } from '../docker/container-owner.js';
 import type { ContainerRuntime, ExitWatch, Inspected, OutputStream } from '../docker/container-runtime.js';
@@ -45,6 +46,8 @@ export interface TaskRunnerOptions {
   readonly shutdownGracePeriodMs?: number;
   // The operator's policy; refusals end the task before anything is pulled or created.
   readonly policy?: ContainerPolicy;
+  // The log configuration for a container whose task names none (undefined: the daemon's default).
+  readonly logConfig?: () => Promise<LogConfig | undefined>;
   // Take over the container an earlier executor of this sandbox started, instead of creating one.
   readonly adopt?: Adoption;
   // How long the daemon may take to show the exit after SIGKILL (default: the API timeout + 10 s).
@@ -344,7 +347,7 @@ export class TaskRunner {
   private async create(): Promise<TaskEvent> {
     const spec = this.spec!;
     try {
-      const containerId = await this.docker.create(spec.name, spec.body);
+      const containerId = await this.docker.create(spec.name, withLogConfig(spec.body, await this.options.logConfig?.()));
       log.info(`Created container ${spec.name} (${containerId.slice(0, 12)}) for task ${this.taskId}`);
       return { type: 'created', containerId };
     } catch (error) {

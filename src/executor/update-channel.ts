@@ -34,6 +34,8 @@ export interface UpdateChannelOptions {
   readonly recoveryTimeoutMs: number;
   readonly subscriptionBackoffMaxMs: number;
   readonly terminalAckTimeoutMs: number;
+  // Settles once every update recorded so far is on disk: nothing is sent before (none: at once).
+  durable?(): Promise<void>;
   // Tasks to carry in a SUBSCRIBE: those of which no update was acknowledged yet.
   unacknowledgedTasks(acknowledged: (taskId: string) => boolean): mesos.v1.ITaskInfo[];
   // Every task is terminal: an unacknowledged terminal update is then what the executor waits on.
@@ -116,6 +118,10 @@ export class UpdateChannel {
 
   private async subscriptionLoop(): Promise<void> {
     while (this.state !== 'closed') {
+      if (this.options.durable) {
+        await this.options.durable();
+        if (this.closed()) return;
+      }
       const generation = ++this.generation;
       const call = this.subscribeCall();
       const carried = new Set(call.subscribe?.unacknowledged_updates ?? []);
@@ -203,6 +209,7 @@ export class UpdateChannel {
   private async post(update: Update, generation: number): Promise<void> {
     const due = (): boolean => generation === this.generation && this.state === 'subscribed' && this.ledger.unacknowledged().includes(update);
     try {
+      if (this.options.durable) await this.options.durable();
       await retry(async () => {
         if (due()) await this.options.connection.send({ ...this.ids(), type: CallType.UPDATE, update });
       }, (_attempt, error) => {

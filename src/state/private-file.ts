@@ -1,9 +1,10 @@
 // Files in the executor's own state directory: written atomically (a fresh, randomly named
-// temporary file created exclusively, fsynced, then renamed over the old one) and read without
-// following links, so that even a planted link or a half-written file is never taken for state.
+// temporary file created exclusively, fsynced unless the caller says not, then renamed over the
+// old one) and read without following links, so that even a planted link or a half-written
+// file is never taken for state.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../atomic-write.js';
+import { writeFileAtomically, writeFileAtomicallyAsync } from '../atomic-write.js';
 import { ExecutorError } from '../errors.js';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = constants;
@@ -16,6 +17,11 @@ export class PrivateFileError extends ExecutorError<'ERR_PRIVATE_FILE'> {
 
 export function writePrivateFile(directory: string, name: string, content: Buffer | string): void {
   writeFileAtomically(directory, name, content, { mode: 0o600 });
+}
+
+// The same off the event loop; fsynced only when `durable`.
+export function savePrivateFile(directory: string, name: string, content: Buffer | string, options: { readonly durable: boolean }): Promise<void> {
+  return writeFileAtomicallyAsync(directory, name, content, { mode: 0o600, durable: options.durable });
 }
 
 // The file's bytes, or undefined when there is none. Anything but a regular file of at most

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkpointPath, CheckpointError, readCheckpoint, writeCheckpoint, type Checkpoint } from '../../src/executor/checkpoint.js';
+import { checkpointPath, CheckpointError, readCheckpoint, saveCheckpoint, writeCheckpoint, type Checkpoint } from '../../src/executor/checkpoint.js';
 import { newTaskStatus } from '../../src/executor/task-status.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
 
@@ -54,6 +54,24 @@ test('a checkpoint reads back what was written, in order, privately and without 
   assert.equal(Buffer.from(variables.find((v) => v.name === 'TOKEN')?.secret?.value?.data ?? []).length, 0);
   assert.deepEqual(read.acknowledgedTasks, ['t0']);
   assert.equal(read.lastState, 1);
+});
+
+test('a checkpoint saved off the event loop, durable or not, reads back the same, private, replacing a link at its name', async () => {
+  for (const durable of [true, false]) {
+    const directory = mkdtempSync(join(tmpdir(), 'checkpoint-'));
+    const victim = join(directory, 'victim');
+    writeFileSync(victim, 'untouched');
+    symlinkSync(victim, checkpointPath(directory));
+    await saveCheckpoint(directory, sample(), { durable });
+    assert.equal(readFileSync(victim, 'utf8'), 'untouched', 'the link is replaced, not written through');
+    assert.equal(lstatSync(checkpointPath(directory)).isFile(), true);
+    assert.equal(statSync(checkpointPath(directory)).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(directory).sort(), ['checkpoint.json', 'victim'], 'no temporary file is left');
+    const read = readCheckpoint(directory)!;
+    assert.equal(read.containerName, 'mesos-c1');
+    assert.deepEqual(read.unacknowledged.map((update) => update.status.state), [0, 1]);
+    assert.ok(!readFileSync(checkpointPath(directory), 'latin1').includes('top-secret-value'));
+  }
 });
 
 test('no checkpoint reads as undefined; a corrupt one is a clear error', () => {

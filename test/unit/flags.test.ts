@@ -168,6 +168,7 @@ test('the stock agent command line and a minimal environment give the right type
     terminalAckTimeoutMs: 60_000,
     orphanAdoptionWindowMs: 30_000,
     stateDir: '/var/lib/mesos-docker-executor',
+    containerLogDriver: 'auto',
     loggingLevel: 'INFO',
     quiet: false,
     // The stock argv keeps the stock executor's parity.
@@ -281,6 +282,12 @@ test('--content_type selects JSON or protobuf', () => {
     ['--content_type=application/x-protobuf', 'application/x-protobuf'],
   ];
   for (const [flag, expected] of cases) assert.equal(load([flag]).contentType, expected, flag);
+});
+
+test('--container_log_driver is auto, daemon or local; anything else is a one-line error', () => {
+  assert.equal(load([]).containerLogDriver, 'auto');
+  for (const choice of ['auto', 'daemon', 'local'] as const) assert.equal(load([`--container_log_driver=${choice}`]).containerLogDriver, choice);
+  assert.throws(() => load(['--container_log_driver=journald']), configError(/^Invalid --container_log_driver 'journald': expected auto, daemon, local$/));
 });
 
 test('--quiet and --logging_level choose the log level', () => {

@@ -103,6 +103,7 @@ class FakeRuntime implements ContainerRuntime {
 
   async version() { return { version: 'fake', apiVersion: '1.41' }; }
   async ping() {}
+  async loggingDriver() { return 'json-file'; }
   async hasImage(reference: string) { this.calls.push(`hasImage ${reference}`); return true; }
   async pull(reference: string) { this.calls.push(`pull ${reference}`); }
   async create(name: string, body: { Labels?: Record<string, string> }) {

@@ -175,6 +175,34 @@ describe('update channel', () => {
     third.updates.close();
   });
 
+  it('with a durability barrier, neither an UPDATE nor a SUBSCRIBE leaves before it settles', async () => {
+    const link = new FakeLink();
+    let release: () => void = () => undefined;
+    let barrier: Promise<void> = new Promise((resolve) => {
+      release = resolve;
+    });
+    const { updates } = channel(link, { durable: () => barrier });
+    const starting = update(TaskState.TASK_STARTING);
+    updates.send(starting);
+    updates.open();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(link.streams.length, 0, 'no SUBSCRIBE while STARTING is not on disk');
+    release();
+    await until('the SUBSCRIBE', () => link.streams.length === 1);
+    assert.deepEqual(link.streams[0]!.call.subscribe?.unacknowledged_updates, [starting]);
+    link.streams[0]!.open();
+    barrier = new Promise((resolve) => {
+      release = resolve;
+    });
+    updates.send(update(TaskState.TASK_RUNNING));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(link.sent.length, 0, 'no UPDATE while RUNNING is not on disk');
+    release();
+    await until('the UPDATE', () => link.sent.length === 1);
+    assert.equal(link.sent[0]!.update?.status?.state, TaskState.TASK_RUNNING);
+    updates.close();
+  });
+
   it('a SUBSCRIBE never accepted within the registration timeout is a loss', async () => {
     const link = new FakeLink();
     const { updates, lost } = channel(link, { registrationTimeoutMs: 5 });
