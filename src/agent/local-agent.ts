@@ -324,23 +324,7 @@ export class LocalAgent extends EventEmitter {
   private startExecutor(task: mesos.v1.ITaskInfo, executorId: string, containerId: string, sandboxFiles: Readonly<Record<string, SandboxFile>> | undefined): ExecutorRecord {
     const spec = this.launchSpec(task, executorId, containerId, sandboxFiles);
     const launched = this.spawn(spec);
-    const record: ExecutorRecord = {
-      executorId,
-      frameworkId: this.frameworkId,
-      containerId,
-      containerName: launched.containerName,
-      sandbox: launched.sandbox,
-      task,
-      process: launched.process,
-      exited: Promise.resolve(null),
-      spec,
-      subscribeCalls: [],
-      updates: [],
-      state: 'registering',
-      taskLaunched: false,
-      stream: undefined,
-      exitCode: undefined,
-    };
+    const record = this.newRecord(spec, launched, { exited: Promise.resolve(null), taskLaunched: false });
     this.watchExit(record, launched.outputClosed);
     this.executors.set(executorId, record);
     this.emit('launched', record);
@@ -379,23 +363,10 @@ export class LocalAgent extends EventEmitter {
     if (this.executors.has(executorId)) throw new Error(`Task ${executorId} was launched already`);
     const spec = this.launchSpec(task, executorId, containerId, undefined);
     if (recovered.containerDockerId !== undefined) return this.recoverContainer(spec, recovered.containerDockerId);
-    const record: ExecutorRecord = {
-      executorId,
-      frameworkId: this.frameworkId,
-      containerId,
-      containerName: `mesos-${containerId}`,
-      sandbox: sandboxPath(spec),
-      task,
-      process: new ChildProcess(),
+    const record = this.newRecord(spec, { process: new ChildProcess(), containerName: `mesos-${containerId}`, sandbox: sandboxPath(spec) }, {
       exited: new Promise<number | null>(() => {}),
-      spec,
-      subscribeCalls: [],
-      updates: [],
-      state: 'registering',
       taskLaunched: true,
-      stream: undefined,
-      exitCode: undefined,
-    };
+    });
     this.executors.set(executorId, record);
     return record;
   }
@@ -404,7 +375,19 @@ export class LocalAgent extends EventEmitter {
     const docker = new DockerRuntime(spec.dockerSocket);
     const launched = adoptExecutorContainer(spec, docker, dockerId);
     void launched.process.exited.finally(() => docker.close());
-    const record: ExecutorRecord = {
+    const record = this.newRecord(spec, launched, { exited: Promise.resolve(null), taskLaunched: true });
+    this.watchContainerExit(record, false, launched.outputClosed);
+    this.executors.set(spec.executorId, record);
+    return record;
+  }
+
+  // The agent's record of an executor it started, or took back (its task launched already).
+  private newRecord(
+    spec: LaunchSpec,
+    launched: { readonly process: ExecutorProcess; readonly containerName: string; readonly sandbox: string },
+    fields: Pick<ExecutorRecord, 'exited' | 'taskLaunched'>,
+  ): ExecutorRecord {
+    return {
       executorId: spec.executorId,
       frameworkId: this.frameworkId,
       containerId: spec.containerId,
@@ -412,18 +395,14 @@ export class LocalAgent extends EventEmitter {
       sandbox: launched.sandbox,
       task: spec.task,
       process: launched.process,
-      exited: Promise.resolve(null),
       spec,
       subscribeCalls: [],
       updates: [],
       state: 'registering',
-      taskLaunched: true,
       stream: undefined,
       exitCode: undefined,
+      ...fields,
     };
-    this.watchContainerExit(record, false, launched.outputClosed);
-    this.executors.set(spec.executorId, record);
-    return record;
   }
 
   // `exited` resolves once the executor has exited and its output is all in the sandbox (the
