@@ -479,7 +479,7 @@ async function output(): Promise<Row[]> {
   const local = await sample(`executor ${outputMb} MiB output, local log driver (MB/s)`, () => ourThroughput(LOCAL_LOG), 3);
   return [{
     figure: `${outputMb} MiB of output`, executor: `${ours.toFixed(0)} MB/s`, baseline: `${bare.toFixed(0)} MB/s (docker run > file)`, target: '>= 1.3x faster', met: ours >= 1.3 * bare,
-    how: `\`head -c\` of /dev/zero in the container, LAUNCH to TASK_FINISHED with every byte in the sandbox stdout, median of 3; baseline: attached \`docker run --rm\` with stdout to a file, start to exit; ratio ${(ours / bare).toFixed(2)}x. The executor with its default --container_log_driver=auto (Docker's local driver over a json-file default); the bare run is bound by the daemon's copy into its json-file log (each NUL escaped as \\u0000)`,
+    how: `\`head -c\` of /dev/zero in the container, LAUNCH to TASK_FINISHED with every byte in the sandbox stdout, median of 3; baseline: attached \`docker run --rm\` with stdout to a file, start to exit; ratio ${(ours / bare).toFixed(2)}x. The executor with its default --container_log_driver=daemon (the daemon's json-file here); the bare run is bound by the daemon's copy into its json-file log (each NUL escaped as \\u0000)`,
   }, {
     figure: `${outputMb} MiB of output, local log driver`, executor: `${local.toFixed(0)} MB/s`, baseline: `${bare.toFixed(0)} MB/s (docker run > file)`, target: '', met: undefined,
     how: `as above, the task asking for Docker's \`local\` log driver (one file, never rotated, uncompressed: ${LOCAL_LOG.map((parameter) => `${parameter.key}=${parameter.value}`).join(', ')}), which keeps the log readable from the first byte for a resumed stream; ratio ${(local / bare).toFixed(2)}x`,

@@ -10,8 +10,10 @@ import type { CreateRequest, HostConfig } from './create-request.js';
 
 export type LogConfig = NonNullable<HostConfig['LogConfig']>;
 
+// daemon (the default): the daemon's default driver with its log-opts (as the stock executor): an
+// operator's disk bound for json-file (max-size in daemon.json, which the API does not show) holds;
 // auto: `local` when the daemon's default driver is json-file, else the daemon's default;
-// daemon: always the daemon's default (as the stock executor); local: always `local`.
+// local: always `local`.
 export const CONTAINER_LOG_DRIVERS = ['auto', 'daemon', 'local'] as const;
 export type ContainerLogDriver = (typeof CONTAINER_LOG_DRIVERS)[number];
 

@@ -1,7 +1,6 @@
-// The task container's log configuration, read back from the daemon's inspect: Docker's `local`
-// driver (kept whole, for the replay after an executor restart) when the daemon's default is
-// json-file, unless the operator's --container_log_driver or the task's own parameters say
-// otherwise.
+// The task container's log configuration, read back from the daemon's inspect: the daemon's default
+// unless the operator's --container_log_driver (auto, local: Docker's `local` driver kept whole, for
+// the replay after an executor restart) or the task's own parameters say otherwise.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { mesos } from '../../src/proto/generated/mesos.js';
@@ -26,8 +25,13 @@ async function logConfigOf(t: TestContext, executorFlags: string[], parameters: 
 
 const daemonDefault = await withDocker((docker) => docker.loggingDriver());
 
-test('by default: local, one file never rotated nor compressed, when the daemon defaults to json-file; else the daemon\'s own', { timeout: 60_000 }, async (t) => {
+test('by default the daemon\'s own driver, as the stock executor', { timeout: 60_000 }, async (t) => {
   const config = await logConfigOf(t, []) as { Type: string };
+  assert.equal(config.Type, daemonDefault);
+});
+
+test('--container_log_driver=auto: local, one file never rotated nor compressed, when the daemon defaults to json-file; else the daemon\'s own', { timeout: 60_000 }, async (t) => {
+  const config = await logConfigOf(t, ['--container_log_driver=auto']) as { Type: string };
   if (daemonDefault === 'json-file') assert.deepEqual(config, LOCAL);
   else assert.equal(config.Type, daemonDefault);
 });

@@ -168,7 +168,7 @@ test('the stock agent command line and a minimal environment give the right type
     terminalAckTimeoutMs: 60_000,
     orphanAdoptionWindowMs: 30_000,
     stateDir: '/var/lib/mesos-docker-executor',
-    containerLogDriver: 'auto',
+    containerLogDriver: 'daemon',
     loggingLevel: 'INFO',
     quiet: false,
     // The stock argv keeps the stock executor's parity.
@@ -285,7 +285,7 @@ test('--content_type selects JSON or protobuf', () => {
 });
 
 test('--container_log_driver is auto, daemon or local; anything else is a one-line error', () => {
-  assert.equal(load([]).containerLogDriver, 'auto');
+  assert.equal(load([]).containerLogDriver, 'daemon');
   for (const choice of ['auto', 'daemon', 'local'] as const) assert.equal(load([`--container_log_driver=${choice}`]).containerLogDriver, choice);
   assert.throws(() => load(['--container_log_driver=journald']), configError(/^Invalid --container_log_driver 'journald': expected auto, daemon, local$/));
 });
