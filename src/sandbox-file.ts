@@ -2,7 +2,7 @@
 // no link is followed (neither the file nor a directory on the way), no FIFO is waited on, and
 // the file opened must be a regular file that really lies inside the sandbox. A refusal names
 // the sandbox-relative file and why, and says nothing about what a link points at.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { ExecutorError } from './errors.js';
 
@@ -52,25 +52,18 @@ export function openSandboxFile(sandbox: string, relative: string): OpenedSandbo
     if (!stats.isDirectory()) return undefined;
   }
 
-  // A device or FIFO is refused before it is opened at all (opening some devices acts on them).
-  try {
-    const stats = lstatSync(join(root, clean));
-    if (stats.isSymbolicLink()) throw new SandboxFileError(relative, 'is a symbolic link; refusing to follow it', 'ERR_SANDBOX_FILE_LINK');
-    if (!stats.isFile()) throw new SandboxFileError(relative, `is not a regular file (${kind(stats)})`, 'ERR_SANDBOX_FILE_NOT_REGULAR');
-  } catch (error) {
-    if (error instanceof SandboxFileError) throw error;
-    if (absent(error)) return undefined;
-    throw unreadable(relative, error);
-  }
-
+  // A device or FIFO is refused before it is opened for reading at all (opening some devices acts
+  // on them, opening a FIFO releases its writers).
   let fd: number;
   try {
-    fd = openSync(join(root, clean), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const opened = openRegularNoFollow(join(root, clean));
+    if ('refused' in opened) {
+      if (opened.refused.isSymbolicLink()) throw new SandboxFileError(relative, 'is a symbolic link; refusing to follow it', 'ERR_SANDBOX_FILE_LINK');
+      throw new SandboxFileError(relative, `is not a regular file (${kind(opened.refused)})`, 'ERR_SANDBOX_FILE_NOT_REGULAR');
+    }
+    fd = opened.fd;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new SandboxFileError(relative, 'is a symbolic link; refusing to follow it', 'ERR_SANDBOX_FILE_LINK');
-    // A socket cannot be opened at all.
-    if (code === 'ENXIO') throw new SandboxFileError(relative, 'is not a regular file', 'ERR_SANDBOX_FILE_NOT_REGULAR');
+    if (error instanceof SandboxFileError) throw error;
     if (absent(error)) return undefined;
     throw unreadable(relative, error);
   }
@@ -87,6 +80,29 @@ export function openSandboxFile(sandbox: string, relative: string): OpenedSandbo
     closeSync(fd);
     if (error instanceof SandboxFileError) throw error;
     throw unreadable(relative, error);
+  }
+}
+
+// Linux's O_PATH (asm-generic/fcntl.h; the same on x86-64 and arm64): Node's fs.constants does
+// not export it.
+const O_PATH = 0o10000000;
+
+export type NoFollowOpen = { readonly fd: number; readonly stats: Stats } | { readonly refused: Stats };
+
+// Opens `path` for reading only once it is known to be a regular file (or a directory, when
+// `directory` allows one), without following a link as its last name. The name is first opened
+// with O_PATH, which acts on nothing (no device opened, no FIFO writer released); that descriptor
+// pins the inode, so its fstat cannot be raced, and /proc/self/fd/<n> reopens that very inode.
+// Anything else (a link, a FIFO, a device, a socket) comes back as `refused`, never opened for
+// reading. Errors of open(2) (ENOENT, ...) are thrown as they are; the caller closes `fd`.
+export function openRegularNoFollow(path: string, directory = false): NoFollowOpen {
+  const handle = openSync(path, O_PATH | constants.O_NOFOLLOW);
+  try {
+    const stats = fstatSync(handle);
+    if (!stats.isFile() && !(directory && stats.isDirectory())) return { refused: stats };
+    return { fd: openSync(`/proc/self/fd/${handle}`, constants.O_RDONLY | constants.O_NOCTTY), stats };
+  } finally {
+    closeSync(handle);
   }
 }
 

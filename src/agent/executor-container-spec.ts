@@ -48,7 +48,8 @@ export function executorContainerName(containerId: string): string {
 
 // The ExecutorInfo's image as the executor: the ExecutorInfo's container and command (network
 // HOST unless it says otherwise), the sandbox at its own path and at the mapped directory, and the
-// agent's contract, which the ExecutorInfo's environment cannot override.
+// agent's contract, which neither the ExecutorInfo's environment nor its DockerInfo env parameters
+// can override.
 export function customExecutorRequest(executor: mesos.v1.IExecutorInfo, context: ExecutorContainerContext): CreateRequest {
   const name = executorContainerName(context.containerId);
   const spec = containerSpec(
@@ -70,7 +71,19 @@ export function customExecutorRequest(executor: mesos.v1.IExecutorInfo, context:
     },
   );
   const body = spec.body;
-  return { ...body, HostConfig: { ...body.HostConfig, Binds: [sandboxBind(context.sandbox, context.sandbox), ...body.HostConfig.Binds] } };
+  return {
+    ...body,
+    Env: withContract(body.Env, context.environment),
+    HostConfig: { ...body.HostConfig, Binds: [sandboxBind(context.sandbox, context.sandbox), ...body.HostConfig.Binds] },
+  };
+}
+
+// The agent's contract applied last: the ExecutorInfo's DockerInfo `env`/`e` parameters come after
+// the task environment in a task's precedence, and must not set an executor's MESOS_* values.
+function withContract(env: readonly string[], contract: Readonly<Record<string, string>>): string[] {
+  const merged = new Map(env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry] as const));
+  for (const [name, value] of Object.entries(contract)) merged.set(name, `${name}=${value}`);
+  return [...merged.keys()].sort().map((name) => merged.get(name)!);
 }
 
 // This project's executor in a container (--docker_mesos_image), writing straight into the

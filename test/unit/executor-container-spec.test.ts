@@ -68,3 +68,25 @@ test('a framework executor image: its command and network, the sandbox at both p
   const bridged = mesos.v1.ExecutorInfo.fromObject({ ...executor.toJSON(), container: { type: 'DOCKER', docker: { image: 'team/executor:1', network: 'BRIDGE' } } });
   assert.equal(customExecutorRequest(bridged, context).HostConfig.NetworkMode, 'bridge');
 });
+
+test('a framework executor image: DockerInfo env parameters cannot override the agent contract either', () => {
+  const executor = mesos.v1.ExecutorInfo.fromObject({
+    executor_id: { value: 'e' },
+    command: { shell: false, value: '/bin/my-executor' },
+    container: {
+      type: 'DOCKER',
+      docker: {
+        image: 'team/executor:1',
+        parameters: [
+          { key: 'env', value: 'MESOS_EXECUTOR_ID=forged' },
+          { key: 'e', value: 'MESOS_EXECUTOR_AUTHENTICATION_TOKEN=forged-token' },
+          { key: 'env', value: 'OWN=2' },
+        ],
+      },
+    },
+  });
+  const env = customExecutorRequest(executor, context).Env;
+  assert.deepEqual(env.filter((entry) => entry.startsWith('MESOS_EXECUTOR_')), ['MESOS_EXECUTOR_AUTHENTICATION_TOKEN=secret-token', 'MESOS_EXECUTOR_ID=e']);
+  assert.ok(env.includes('OWN=2'), 'other env parameters still apply');
+  assert.deepEqual(env, [...env].sort());
+});

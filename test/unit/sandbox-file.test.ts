@@ -3,7 +3,7 @@
 // refusal says nothing about the host file a link points at.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,8 @@ import { test, type TestContext } from 'node:test';
 import { loadRegistryAuth, RegistryAuthError } from '../../src/docker/registry-auth.js';
 import { parseImageReference } from '../../src/docker/image-reference.js';
 import { errorMessage } from '../../src/log.js';
-import { readSandboxFile, SandboxFileError } from '../../src/sandbox-file.js';
+import { openRegularNoFollow, readSandboxFile, SandboxFileError } from '../../src/sandbox-file.js';
+import { RENAMEAT2, waitingFifo } from '../helpers/waiting-fifo.js';
 
 const HOST_SECRET = 'host-only-credential-7d1f';
 
@@ -103,9 +104,6 @@ test('a path that leaves the sandbox is a programming error, not a read', (t) =>
   assert.throws(() => readSandboxFile(sandbox, '/etc/passwd', 100), /Not a path inside the sandbox/);
 });
 
-// renameat2(2) with RENAME_EXCHANGE, by system call number: the atomic swap a container can do.
-const RENAMEAT2: Partial<Record<string, number>> = { x64: 316, arm64: 276 };
-
 // The container can swap a real directory for a link between the check of the path and the
 // open: whatever the interleaving, the host file is never read.
 test('a directory swapped for a link while being read never yields the host file', { skip: RENAMEAT2[process.arch] === undefined }, async (t) => {
@@ -152,4 +150,42 @@ test('registry credentials: a linked sandbox config fails the pull with a messag
   assert.ok(caught instanceof RegistryAuthError);
   assert.equal(caught.message, 'Cannot use the Docker config: sandbox .docker/config.json is a symbolic link; refusing to follow it');
   assertReveals(caught, [host, HOST_SECRET, 'tenant']);
+});
+
+test('openRegularNoFollow reads a regular file and never opens a FIFO for reading: its writer stays blocked', async (t) => {
+  const { sandbox } = ground(t);
+  writeFileSync(join(sandbox, 'plain'), 'plain content');
+  const opened = openRegularNoFollow(join(sandbox, 'plain'));
+  assert.ok('fd' in opened);
+  try {
+    assert.equal(readFileSync(opened.fd, 'utf8'), 'plain content');
+  } finally {
+    closeSync(opened.fd);
+  }
+  const fifo = waitingFifo(sandbox, 'fifo');
+  const refused = openRegularNoFollow(join(sandbox, 'fifo'));
+  assert.ok('refused' in refused && refused.refused.isFIFO());
+  assert.equal(refusal(() => readSandboxFile(sandbox, 'fifo', 100)).code, 'ERR_SANDBOX_FILE_NOT_REGULAR');
+  assert.equal(await fifo.writerStillWaiting(), true);
+});
+
+// The container swaps the checked name for a FIFO between the check and the open: whatever the
+// interleaving, root never opens the FIFO (its writer would be released) and the file still reads.
+test('a name swapped between a regular file and a FIFO never opens the FIFO', { skip: RENAMEAT2[process.arch] === undefined, timeout: 120_000 }, async (t) => {
+  const { sandbox } = ground(t);
+  writeFileSync(join(sandbox, 'plain'), 'plain content');
+  const fifo = waitingFifo(sandbox, 'config.json', 'plain');
+  const outcomes = new Set<string>();
+  for (let i = 0; i < 30_000; i++) {
+    try {
+      const read = readSandboxFile(sandbox, 'config.json', 100);
+      assert.equal(read?.toString(), 'plain content');
+      outcomes.add('read');
+    } catch (error) {
+      assert.ok(error instanceof SandboxFileError, String(error));
+      outcomes.add(error.code);
+    }
+  }
+  assert.equal(await fifo.writerStillWaiting(), true, `the FIFO was opened (outcomes: ${[...outcomes].join()})`);
+  assert.ok(outcomes.has('read') && outcomes.has('ERR_SANDBOX_FILE_NOT_REGULAR'), [...outcomes].join());
 });

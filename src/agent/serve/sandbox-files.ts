@@ -1,9 +1,11 @@
 // /files/read and /files/browse on a sandbox the container owns, as root: every name on the way is
-// checked not to be a link before it is used, the last one is opened with O_NOFOLLOW (a FIFO
-// without blocking), and the descriptor's own path must be exactly the one asked for, so that a
-// directory swapped for a link meanwhile is caught. What a link points at is never read nor told.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, type Stats } from 'node:fs';
+// checked not to be a link before it is used, the last one is opened for reading only once its
+// O_PATH descriptor shows a regular file or a directory (no FIFO or device is ever opened), and
+// the descriptor's own path must be exactly the one asked for, so that a directory swapped for a
+// link meanwhile is caught. What a link points at is never read nor told.
+import { closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { openRegularNoFollow } from '../../sandbox-file.js';
 import type { SandboxLocation } from './sandbox-path.js';
 
 // Mesos caps a read at 16 pages.
@@ -102,12 +104,19 @@ function openInSandbox(location: SandboxLocation, want: 'file' | 'any'): number 
       throw new SandboxAccessError(403, `${shown} is not a regular file or a directory`);
     }
   }
+  // Opened for reading only once its descriptor shows a regular file or a directory: the name
+  // may have been swapped for a FIFO or a device since the check above.
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const opened = openRegularNoFollow(path, true);
+    if ('refused' in opened) {
+      if (opened.refused.isSymbolicLink()) throw new SandboxAccessError(403, `${shown} is a symbolic link; links in a sandbox are not followed`);
+      throw new SandboxAccessError(403, `${shown} is not a regular file or a directory`);
+    }
+    fd = opened.fd;
   } catch (error) {
+    if (error instanceof SandboxAccessError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new SandboxAccessError(403, `${shown} is a symbolic link; links in a sandbox are not followed`);
     throw new SandboxAccessError(404, `Cannot open ${shown} (${code ?? 'error'})`);
   }
   try {
