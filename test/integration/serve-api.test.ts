@@ -4,7 +4,7 @@
 // container included; the bearer token.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -218,4 +218,33 @@ test('with a token, nothing is served without it; the console gets it once as a 
   assert.ok(!readFileSync(join(serve.workDir, 'meta', 'serve', 'agent.json'), 'utf8').includes(token));
   const listed = await stateTasks(serve.base, auth);
   assert.ok(!JSON.stringify(listed).includes(token));
+});
+
+test('with no token given, serve makes one (0600, its path printed, never it) and refuses requests without it', async (t) => {
+  const serve = await startServe(t, { authentication: true });
+  cleanUpServe(t, serve.workDir);
+  const tokenFile = join(serve.workDir, 'meta', 'serve', 'token');
+  assert.ok(serve.output().includes(tokenFile), serve.output());
+  assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  assert.match(token, /^[0-9a-f]{64}$/);
+  assert.ok(!serve.output().includes(token));
+  assert.equal((await fetch(`${serve.base}/state`)).status, 401);
+  assert.equal((await submit(serve.base, shellTask('true'))).status, 401);
+  assert.equal((await fetch(`${serve.base}/state`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+
+  // A restarted agent keeps the token.
+  serve.child.kill('SIGTERM');
+  await serve.exited;
+  const again = await startServe(t, { workDir: serve.workDir, authentication: true });
+  assert.equal(readFileSync(tokenFile, 'utf8').trim(), token);
+  assert.equal((await fetch(`${again.base}/state`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+  assert.equal((await fetch(`${again.base}/state`)).status, 401);
+});
+
+test('--authentication=false serves without a token, with a warning', async (t) => {
+  const serve = await startServe(t, { args: ['--port=0', '--authentication=false'] });
+  cleanUpServe(t, serve.workDir);
+  assert.match(serve.output(), /WARNING: --authentication=false/);
+  assert.equal((await fetch(`${serve.base}/state`)).status, 200);
 });
