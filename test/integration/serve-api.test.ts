@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { allCommandLines, eventually, shellTask } from '../helpers/harness.js';
-import { cleanUpServe, startServe, stateTasks, submit, waitForState } from '../helpers/serve-process.js';
+import { cleanUpServe, readServeCheckpoint, startServe, stateTasks, submit, waitForState } from '../helpers/serve-process.js';
 
 test('submit, list, read and browse the sandbox, kill with a grace period', async (t) => {
   const serve = await startServe(t);
@@ -247,4 +247,30 @@ test('--authentication=false serves without a token, with a warning', async (t) 
   cleanUpServe(t, serve.workDir);
   assert.match(serve.output(), /WARNING: --authentication=false/);
   assert.equal((await fetch(`${serve.base}/state`)).status, 200);
+});
+
+test('an executor\'s token opens the executor API only for that executor', async (t) => {
+  const serve = await startServe(t, { authentication: true });
+  cleanUpServe(t, serve.workDir);
+  const token = readFileSync(join(serve.workDir, 'meta', 'serve', 'token'), 'utf8').trim();
+  const auth = { Authorization: `Bearer ${token}` };
+  const tasks = [shellTask('sleep 300'), shellTask('sleep 300')];
+  for (const task of tasks) assert.equal((await submit(serve.base, task, auth)).status, 202);
+  for (const task of tasks) await waitForState(serve.base, task.task_id.value, 'TASK_RUNNING', 60_000, auth);
+  const envOf = (pid: number): Record<string, string> => Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  const [a, b] = tasks.map((task) => envOf(readServeCheckpoint(serve.workDir)!.tasks.find(({ entry }) => entry.taskId === task.task_id.value)!.entry.executor!.pid!));
+  assert.notEqual(a!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN, b!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN);
+  const call = (type: string, env: Record<string, string>, bearer: string): Promise<Response> => fetch(`${serve.base}/api/v1/executor`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ type, framework_id: { value: env.MESOS_FRAMEWORK_ID }, executor_id: { value: env.MESOS_EXECUTOR_ID }, ...(type === 'SUBSCRIBE' ? { subscribe: {} } : {}) }),
+  });
+  assert.equal((await call('HEARTBEAT', a!, a!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN!)).status, 202);
+  assert.equal((await call('HEARTBEAT', b!, a!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN!)).status, 401);
+  const hijack = await call('SUBSCRIBE', b!, a!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN!);
+  assert.equal(hijack.status, 401);
+  await hijack.body?.cancel();
+  assert.equal((await call('SUBSCRIBE', b!, token)).status, 401);
+  // B is still subscribed and running.
+  assert.equal((await stateTasks(serve.base, auth)).find((task) => task.id === tasks[1]!.task_id.value)?.state, 'TASK_RUNNING');
 });
