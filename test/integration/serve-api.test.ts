@@ -193,9 +193,11 @@ test('with a token, nothing is served without it; the console gets it once as a 
   });
   assert.equal(upgrade, 401);
 
-  // ?token= once sets the cookie, which then suffices.
-  const first = await fetch(`${serve.base}/state?token=${encodeURIComponent(token)}`);
-  assert.equal(first.status, 200);
+  // ?token= once sets the cookie, which then suffices; the answer sends the browser to the same
+  // page without the token in its address.
+  const first = await fetch(`${serve.base}/files/browse?path=/&token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+  assert.equal(first.status, 303);
+  assert.equal(first.headers.get('location'), '/files/browse?path=%2F');
   const cookie = first.headers.get('set-cookie') ?? '';
   assert.match(cookie, /HttpOnly/);
   assert.match(cookie, /SameSite=Strict/);
