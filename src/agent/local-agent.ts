@@ -23,6 +23,7 @@ import { registrationTimeoutStatus } from './executor-registration.js';
 import { fetchUris, type FetcherSettings, type FetchEvent, type FetchUri } from '../fetcher/fetcher.js';
 import { FetchError } from '../fetcher/fetch-error.js';
 import { ExecutorError } from '../errors.js';
+import { bearerMatches, executorTokenFor } from './executor-token.js';
 import { fetchFailureMessage, launchFailedStatus } from './launch-failure.js';
 import { ContainerLoggerError, taskLogrotateSettings, type LogrotateSettings } from './logrotate-settings.js';
 
@@ -39,6 +40,9 @@ export interface LocalAgentOptions {
   readonly host?: string;
   readonly port?: number;
   readonly authToken?: string;
+  // Give each executor its own token derived from this key (executor-token.ts) instead of authToken,
+  // and accept a call only with the token of the executor it names.
+  readonly executorTokenKey?: string;
   // Also serve on this unix socket and tell executors to use it (--http_executor_domain_sockets).
   readonly domainSocket?: string;
   readonly autoAcknowledge?: boolean;
@@ -309,7 +313,7 @@ export class LocalAgent extends EventEmitter {
       shutdownGracePeriodMs: this.options.shutdownGracePeriodMs ?? 5000,
       recoveryTimeoutMs: this.options.recoveryTimeoutMs ?? 15 * 60_000,
       subscriptionBackoffMaxMs: this.options.subscriptionBackoffMaxMs ?? 2000,
-      authToken: this.options.authToken,
+      authToken: this.options.executorTokenKey !== undefined ? executorTokenFor(this.options.executorTokenKey, executorId, containerId) : this.options.authToken,
       domainSocket: this.options.domainSocket,
       dockerSocket: this.options.dockerSocket ?? '/var/run/docker.sock',
       mappedDirectory: this.options.mappedDirectory ?? '/mnt/mesos/sandbox',
@@ -561,9 +565,8 @@ export class LocalAgent extends EventEmitter {
       return reply(503, 'Agent has not finished recovery');
     }
     if (request.method !== 'POST') return reply(405, '', { Allow: 'POST' });
-    if (this.options.authToken && request.headers.authorization !== `Bearer ${this.options.authToken}`) {
-      return reply(401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="mesos-agent-executor"' });
-    }
+    const unauthorized = (): void => reply(401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="mesos-agent-executor"' });
+    if (this.options.authToken && !bearerMatches(request.headers.authorization, this.options.authToken)) return unauthorized();
     const contentTypeHeader = request.headers['content-type'];
     if (!contentTypeHeader) return reply(400, "Expecting 'Content-Type' to be present");
     const contentType = mediaType(contentTypeHeader);
@@ -579,6 +582,11 @@ export class LocalAgent extends EventEmitter {
     }
     const invalid = validateExecutorCall(call);
     if (invalid) return reply(400, `Failed to validate Executor::Call: ${invalid}`);
+    if (this.options.executorTokenKey !== undefined) {
+      // The call is accepted only with the token of the executor it names.
+      const named = this.executors.get(call.executor_id?.value ?? '');
+      if (!named || !bearerMatches(request.headers.authorization, executorTokenFor(this.options.executorTokenKey, named.executorId, named.containerId))) return unauthorized();
+    }
     this.calls.push({ call, headers: request.headers, contentType, viaDomainSocket: domainSocket });
     this.emit('call', call, request.headers);
 

@@ -23,9 +23,13 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
-export async function startServe(t: TestContext, options: { workDir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<ServeProcess> {
+export async function startServe(t: TestContext, options: { workDir?: string; args?: string[]; env?: Record<string, string>; authentication?: boolean } = {}): Promise<ServeProcess> {
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'serve-test-'));
-  const child = spawn(process.execPath, [AGENT, 'serve', `--work_dir=${workDir}`, ...(options.args ?? ['--port=0'])], {
+  const args = options.args ?? ['--port=0'];
+  // Tests of other things run without the token serve makes by default (and say so); tests of
+  // access give a token or leave --authentication out on purpose with `authentication: true`.
+  const optOut = !options.authentication && !args.some((arg) => arg.startsWith('--authentication')) && options.env?.LOCAL_AGENT_AUTHENTICATION_TOKEN === undefined;
+  const child = spawn(process.execPath, [AGENT, 'serve', `--work_dir=${workDir}`, ...args, ...(optOut ? ['--authentication=false'] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
   });

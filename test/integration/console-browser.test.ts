@@ -65,6 +65,7 @@ test('the console in a browser: tasks move through their states, output is live 
   const page = await (await browser(t)).newPage();
   await page.setViewport({ width: 1280, height: 640 });
   await page.goto(`${base}/console?token=${token}`);
+  assert.equal(new URL(page.url()).search, '', 'the token is left out of the address');
   await page.waitForFunction(() => document.getElementById('connection')?.textContent === 'live', { timeout: 10_000 });
 
   // A task that says something looking like markup, waits for a signal, then talks and ends.

@@ -4,12 +4,12 @@
 // container included; the bearer token.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { allCommandLines, eventually, shellTask } from '../helpers/harness.js';
-import { cleanUpServe, startServe, stateTasks, submit, waitForState } from '../helpers/serve-process.js';
+import { cleanUpServe, readServeCheckpoint, startServe, stateTasks, submit, waitForState } from '../helpers/serve-process.js';
 
 test('submit, list, read and browse the sandbox, kill with a grace period', async (t) => {
   const serve = await startServe(t);
@@ -193,9 +193,11 @@ test('with a token, nothing is served without it; the console gets it once as a 
   });
   assert.equal(upgrade, 401);
 
-  // ?token= once sets the cookie, which then suffices.
-  const first = await fetch(`${serve.base}/state?token=${encodeURIComponent(token)}`);
-  assert.equal(first.status, 200);
+  // ?token= once sets the cookie, which then suffices; the answer sends the browser to the same
+  // page without the token in its address.
+  const first = await fetch(`${serve.base}/files/browse?path=/&token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+  assert.equal(first.status, 303);
+  assert.equal(first.headers.get('location'), '/files/browse?path=%2F');
   const cookie = first.headers.get('set-cookie') ?? '';
   assert.match(cookie, /HttpOnly/);
   assert.match(cookie, /SameSite=Strict/);
@@ -218,4 +220,59 @@ test('with a token, nothing is served without it; the console gets it once as a 
   assert.ok(!readFileSync(join(serve.workDir, 'meta', 'serve', 'agent.json'), 'utf8').includes(token));
   const listed = await stateTasks(serve.base, auth);
   assert.ok(!JSON.stringify(listed).includes(token));
+});
+
+test('with no token given, serve makes one (0600, its path printed, never it) and refuses requests without it', async (t) => {
+  const serve = await startServe(t, { authentication: true });
+  cleanUpServe(t, serve.workDir);
+  const tokenFile = join(serve.workDir, 'meta', 'serve', 'token');
+  assert.ok(serve.output().includes(tokenFile), serve.output());
+  assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  assert.match(token, /^[0-9a-f]{64}$/);
+  assert.ok(!serve.output().includes(token));
+  assert.equal((await fetch(`${serve.base}/state`)).status, 401);
+  assert.equal((await submit(serve.base, shellTask('true'))).status, 401);
+  assert.equal((await fetch(`${serve.base}/state`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+
+  // A restarted agent keeps the token.
+  serve.child.kill('SIGTERM');
+  await serve.exited;
+  const again = await startServe(t, { workDir: serve.workDir, authentication: true });
+  assert.equal(readFileSync(tokenFile, 'utf8').trim(), token);
+  assert.equal((await fetch(`${again.base}/state`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+  assert.equal((await fetch(`${again.base}/state`)).status, 401);
+});
+
+test('--authentication=false serves without a token, with a warning', async (t) => {
+  const serve = await startServe(t, { args: ['--port=0', '--authentication=false'] });
+  cleanUpServe(t, serve.workDir);
+  assert.match(serve.output(), /WARNING: --authentication=false/);
+  assert.equal((await fetch(`${serve.base}/state`)).status, 200);
+});
+
+test('an executor\'s token opens the executor API only for that executor', async (t) => {
+  const serve = await startServe(t, { authentication: true });
+  cleanUpServe(t, serve.workDir);
+  const token = readFileSync(join(serve.workDir, 'meta', 'serve', 'token'), 'utf8').trim();
+  const auth = { Authorization: `Bearer ${token}` };
+  const tasks = [shellTask('sleep 300'), shellTask('sleep 300')];
+  for (const task of tasks) assert.equal((await submit(serve.base, task, auth)).status, 202);
+  for (const task of tasks) await waitForState(serve.base, task.task_id.value, 'TASK_RUNNING', 60_000, auth);
+  const envOf = (pid: number): Record<string, string> => Object.fromEntries(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  const [a, b] = tasks.map((task) => envOf(readServeCheckpoint(serve.workDir)!.tasks.find(({ entry }) => entry.taskId === task.task_id.value)!.entry.executor!.pid!));
+  assert.notEqual(a!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN, b!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN);
+  const call = (type: string, env: Record<string, string>, bearer: string): Promise<Response> => fetch(`${serve.base}/api/v1/executor`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ type, framework_id: { value: env.MESOS_FRAMEWORK_ID }, executor_id: { value: env.MESOS_EXECUTOR_ID }, ...(type === 'SUBSCRIBE' ? { subscribe: {} } : {}) }),
+  });
+  assert.equal((await call('HEARTBEAT', a!, a!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN!)).status, 202);
+  assert.equal((await call('HEARTBEAT', b!, a!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN!)).status, 401);
+  const hijack = await call('SUBSCRIBE', b!, a!.MESOS_EXECUTOR_AUTHENTICATION_TOKEN!);
+  assert.equal(hijack.status, 401);
+  await hijack.body?.cancel();
+  assert.equal((await call('SUBSCRIBE', b!, token)).status, 401);
+  // B is still subscribed and running.
+  assert.equal((await stateTasks(serve.base, auth)).find((task) => task.id === tasks[1]!.task_id.value)?.state, 'TASK_RUNNING');
 });

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { locateInSandbox } from '../../src/agent/serve/sandbox-path.js';
 import { checkTaskId, parseKillBody, parseReadQuery } from '../../src/agent/serve/api-input.js';
 import { checkAccess } from '../../src/agent/serve/access.js';
+import { sessionValue } from '../../src/agent/console/console-auth.js';
 import { TaskBook } from '../../src/agent/serve/task-book.js';
 import { completeCharacters } from '../../src/agent/serve/sandbox-files.js';
 
@@ -49,15 +50,27 @@ test('kill bodies and read queries', () => {
   }
 });
 
+test('access: the cookie never holds the token (other servers on this host receive it), and the token itself is no cookie', () => {
+  const policy = { token: 's3cret', ip: '127.0.0.1' };
+  const request = (headers: Record<string, string>, url = '/state') => ({ headers: { host: '127.0.0.1:5051', ...headers }, url });
+  const viaQuery = checkAccess(request({}, '/?token=s3cret'), policy);
+  assert.ok(viaQuery.ok);
+  assert.ok(!viaQuery.setCookie?.includes('s3cret'), viaQuery.setCookie);
+  assert.equal(checkAccess(request({ cookie: 'agent_token=s3cret' }), policy).ok, false);
+});
+
 test('access: the token by header, cookie or query (which sets the cookie); loopback names only; same origin only', () => {
   const policy = { token: 's3cret', ip: '127.0.0.1' };
   const request = (headers: Record<string, string>, url = '/state') => ({ headers: { host: '127.0.0.1:5051', ...headers }, url });
   assert.equal(checkAccess(request({}), policy).ok, false);
   assert.equal(checkAccess(request({ authorization: 'Bearer s3cret' }), policy).ok, true);
   assert.equal(checkAccess(request({ authorization: 'Bearer s3cre' }), policy).ok, false);
-  assert.equal(checkAccess(request({ cookie: 'a=b; agent_token=s3cret' }), policy).ok, true);
   const viaQuery = checkAccess(request({}, '/?token=s3cret'), policy);
-  assert.ok(viaQuery.ok && viaQuery.setCookie?.startsWith('agent_token=s3cret;'));
+  assert.ok(viaQuery.ok && viaQuery.setCookie !== undefined);
+  const session = /^agent_token=([^;]*);/.exec(viaQuery.setCookie)?.[1] ?? '';
+  assert.equal(session, sessionValue('s3cret'));
+  assert.equal(checkAccess(request({ cookie: `a=b; agent_token=${session}` }), policy).ok, true);
+  assert.equal(checkAccess(request({ cookie: `agent_token=${sessionValue('other')}` }), policy).ok, false);
   assert.deepEqual(checkAccess(request({ host: 'attacker.example:5051' }), { token: undefined, ip: '127.0.0.1' }).ok, false);
   assert.equal(checkAccess(request({ host: 'localhost:5051' }), { token: undefined, ip: '127.0.0.1' }).ok, true);
   assert.equal(checkAccess(request({ origin: 'http://127.0.0.1:5051' }), { token: undefined, ip: '127.0.0.1' }).ok, true);

@@ -1,10 +1,14 @@
 // Who may use what the serve agent serves (API, files, console): with a token, a request must carry
-// it as `Authorization: Bearer <token>`, or in the `agent_token` cookie, which a browser gets by
-// opening any page once with `?token=<token>`. Without one, a loopback agent still refuses requests
+// it as `Authorization: Bearer <token>`, or the `agent_token` cookie, which a browser gets by
+// opening any page once with `?token=<token>`. The cookie holds a value derived from the token,
+// never the token: browsers send a host's cookies to every port on it, so any other server on
+// this host (a host-network task's web UI) receives it. It still opens this API, but it cannot be
+// turned back into the token, and it ends when the token changes. Without one, a loopback agent still refuses requests
 // named for another host (DNS rebinding) or sent from another origin (a web page's forms), since
 // submitting a task runs a container as root.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import { sessionValue } from '../console/console-auth.js';
 
 export const TOKEN_COOKIE = 'agent_token';
 
@@ -28,10 +32,10 @@ export function checkAccess(request: Pick<http.IncomingMessage, 'headers' | 'url
   if (policy.token === undefined) return { ok: true };
   const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
   if (bearer !== undefined && sameSecret(bearer, policy.token)) return { ok: true };
-  if (sameSecret(cookie(request.headers.cookie, TOKEN_COOKIE) ?? '', policy.token)) return { ok: true };
+  if (sameSecret(cookie(request.headers.cookie, TOKEN_COOKIE) ?? '', sessionValue(policy.token))) return { ok: true };
   const query = new URL(request.url ?? '/', 'http://agent').searchParams.get('token');
   if (query !== null && sameSecret(query, policy.token)) {
-    return { ok: true, setCookie: `${TOKEN_COOKIE}=${encodeURIComponent(policy.token)}; Path=/; HttpOnly; SameSite=Strict` };
+    return { ok: true, setCookie: `${TOKEN_COOKIE}=${sessionValue(policy.token)}; Path=/; HttpOnly; SameSite=Strict` };
   }
   return { ok: false, status: 401, reason: 'Unauthorized: send the token as Authorization: Bearer <token> (or open the console once with ?token=<token>)' };
 }

@@ -76,10 +76,19 @@ export class HttpApi implements RequestRouter, ServeHttp {
       const headers = access.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="mesos-local-agent"' } : {};
       return fail(response, access.status, access.reason, headers);
     }
-    if (access.setCookie) response.setHeader('Set-Cookie', access.setCookie);
     const url = new URL(request.url ?? '/', 'http://agent');
     const path = url.pathname;
     const method = request.method ?? 'GET';
+    if (access.setCookie) {
+      response.setHeader('Set-Cookie', access.setCookie);
+      // The token came in the query: send the browser to the same page without it, so that it
+      // stays in neither the address bar nor the history.
+      if (method === 'GET' || method === 'HEAD') {
+        url.searchParams.delete('token');
+        response.writeHead(303, { Location: `${path}${url.search}`, 'Content-Type': 'text/plain' }).end();
+        return;
+      }
+    }
 
     if (path === '/state' || path === '/files/read' || path === '/files/browse') {
       if (method !== 'GET' && method !== 'HEAD') return fail(response, 405, `${method} ${path}: expected GET`, { Allow: 'GET' });

@@ -97,7 +97,7 @@ export class ServeAgent {
       port: previous?.port ?? options.port,
       agentId,
       frameworkId: previous?.frameworkId,
-      ...(options.token !== undefined ? { authToken: executorToken(options.token, agentId) } : {}),
+      ...(options.token !== undefined ? { executorTokenKey: executorToken(options.token, agentId) } : {}),
       autoAcknowledge: false,
       checkpoint: options.checkpoint,
       recoveryTimeoutMs: options.recoveryTimeoutMs,

@@ -11,6 +11,7 @@ import { agentPolicy, POLICY_FLAGS } from '../agent-policy-flags.js';
 import { parseImageReference } from '../../docker/image-reference.js';
 import { loggerFlags, loggerSettings } from '../logger-flags.js';
 import { isLoopback } from './access.js';
+import { generatedToken } from './generated-token.js';
 import { createConsole } from '../console/attach-console.js';
 import { consoleSource } from './console-source.js';
 import { HttpApi } from './http-api.js';
@@ -25,6 +26,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: 'port', kind: 'int', help: 'Port to listen on (0: any free one); a restarted agent takes its checkpointed port', default: String(DEFAULT_PORT) },
   { name: 'work_dir', kind: 'string', help: 'Where sandboxes and the agent\'s checkpoint (meta/) are', default: join(tmpdir(), 'mesos-local-agent') },
   { name: 'authentication_token_file', kind: 'string', help: `A file holding the bearer token every request must carry (or set ${TOKEN_ENV})` },
+  { name: 'authentication', kind: 'bool', help: 'Require a token; without a token file or variable, one is made in <work_dir>/meta/serve/token. false lets anything that reaches the port run containers as root', default: 'true' },
   { name: 'checkpoint', kind: 'bool', help: 'Checkpoint tasks so that a restarted agent on the same work_dir recovers them', default: 'true' },
   { name: 'recovery_timeout', kind: 'duration', help: 'How long executors try to reach a restarted agent, and how long it waits for them', default: '15mins' },
   { name: 'executor', kind: 'string', help: 'The executor entry to run, as an agent runs it', default: 'mesos-docker-executor beside this file' },
@@ -55,8 +57,12 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
   const contentType = flags.get('content_type') ?? 'protobuf';
   if (contentType !== 'protobuf' && contentType !== 'json') throw new ConfigError(`Invalid --content_type '${contentType}': expected protobuf or json`);
   const ip = flags.get('ip') ?? '127.0.0.1';
-  const token = readToken(flags);
   const workDir = resolve(flags.get('work_dir') ?? join(tmpdir(), 'mesos-local-agent'));
+  const authentication = parseBool('--authentication', flags.get('authentication') ?? 'true');
+  let token = readToken(flags);
+  if (token !== undefined && !authentication) throw new ConfigError('--authentication=false with a token: give one or the other');
+  let tokenFile: string | undefined;
+  if (token === undefined && authentication) ({ token, path: tokenFile } = generatedToken(workDir));
   const checkpoint = parseBool('--checkpoint', flags.get('checkpoint') ?? 'true');
   const explicitPort = port(flags.get('port'));
   const { policy, executorFlags: policyFlags } = agentPolicy(flags);
@@ -91,7 +97,8 @@ export async function serveCommand(argv: readonly string[], out: (line: string) 
     if (!liveConsole.handleUpgrade(request, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
   out(`local agent ${serve.agent.agentId} serving on http://${ip.includes(':') ? `[${ip}]` : ip}:${serve.port}/ (work_dir ${workDir}${token ? ', token required' : ''})`);
-  if (!token && !isLoopback(ip)) out(`warning: serving on ${ip} without a token: anyone who reaches this port can run containers as root`);
+  if (tokenFile !== undefined) out(`the token every request must carry is in ${tokenFile} (send it as Authorization: Bearer, or open the console once with ?token=)`);
+  if (!token) out(`WARNING: --authentication=false: anything that reaches ${ip}:${serve.port}${isLoopback(ip) ? ', every host-network task container included,' : ''} can run containers as root`);
 
   await new Promise<void>((resolveStop) => {
     const stop = (signal: string): void => {
