@@ -1,6 +1,7 @@
 // Entry point of dist/agent.js, the local agent: runs one task end to end on this machine.
 //   node dist/agent.js run examples/hello-task.json
 //   node dist/agent.js fetch <uri>... --sandbox=<dir>
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -128,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
     executorFlags: [`--content_type=${flags.get('content_type') ?? 'protobuf'}`, ...policyFlags],
     policy,
     ...(flags.get('docker_mesos_image') !== undefined ? { dockerMesosImage: dockerMesosImage(flags.get('docker_mesos_image')!) } : {}),
+    // Each executor gets its own token: a task on the host network reaches this port too.
+    executorTokenKey: randomBytes(32).toString('hex'),
   });
   const task = readTaskInfo(taskPath, agent.agentId);
   await agent.start();
