@@ -23,7 +23,8 @@ import { registrationTimeoutStatus } from './executor-registration.js';
 import { fetchUris, type FetcherSettings, type FetchEvent, type FetchUri } from '../fetcher/fetcher.js';
 import { FetchError } from '../fetcher/fetch-error.js';
 import { ExecutorError } from '../errors.js';
-import { bearerMatches, executorTokenFor } from './executor-token.js';
+import { executorTokenFor } from './executor-token.js';
+import { bearerMatches } from './request-secrets.js';
 import { fetchFailureMessage, launchFailedStatus } from './launch-failure.js';
 import { ContainerLoggerError, taskLogrotateSettings, type LogrotateSettings } from './logrotate-settings.js';
 

@@ -5,9 +5,10 @@
 // browsers send cookies on cross-site WebSocket requests. Without a token, only requests naming
 // the agent by an IP address or `localhost` are served, so a DNS name rebound to the loopback
 // address by a web page cannot reach it.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import type http from 'node:http';
+import { bearerMatches, cookieValue, sameSecret } from '../request-secrets.js';
 
 export const SESSION_COOKIE = 'console_session';
 
@@ -15,31 +16,17 @@ export function sessionValue(token: string): string {
   return createHmac('sha256', token).update('mesos-executor-console-session').digest('hex');
 }
 
-function same(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
-  }
-  return undefined;
-}
-
 // The request carries the token (as a bearer header) or the session cookie made from it.
 export function authorized(request: http.IncomingMessage, token: string | undefined): boolean {
   if (token === undefined) return true;
   const header = request.headers.authorization;
-  if (header !== undefined && same(header, `Bearer ${token}`)) return true;
+  if (header !== undefined && bearerMatches(header, token)) return true;
   const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
-  return cookie !== undefined && same(cookie, sessionValue(token));
+  return cookie !== undefined && sameSecret(cookie, sessionValue(token));
 }
 
 export function tokenMatches(given: string, token: string): boolean {
-  return same(given, token);
+  return sameSecret(given, token);
 }
 
 export function sessionCookie(token: string, path: string): string {

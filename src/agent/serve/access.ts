@@ -6,9 +6,10 @@
 // turned back into the token, and it ends when the token changes. Without one, a loopback agent still refuses requests
 // named for another host (DNS rebinding) or sent from another origin (a web page's forms), since
 // submitting a task runs a container as root.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type http from 'node:http';
 import { sessionValue } from '../console/console-auth.js';
+import { cookieValue, sameSecret } from '../request-secrets.js';
 
 export const TOKEN_COOKIE = 'agent_token';
 
@@ -32,7 +33,7 @@ export function checkAccess(request: Pick<http.IncomingMessage, 'headers' | 'url
   if (policy.token === undefined) return { ok: true };
   const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
   if (bearer !== undefined && sameSecret(bearer, policy.token)) return { ok: true };
-  if (sameSecret(cookie(request.headers.cookie, TOKEN_COOKIE) ?? '', sessionValue(policy.token))) return { ok: true };
+  if (sameSecret(cookieValue(request.headers.cookie, TOKEN_COOKIE) ?? '', sessionValue(policy.token))) return { ok: true };
   const query = new URL(request.url ?? '/', 'http://agent').searchParams.get('token');
   if (query !== null && sameSecret(query, policy.token)) {
     return { ok: true, setCookie: `${TOKEN_COOKIE}=${sessionValue(policy.token)}; Path=/; HttpOnly; SameSite=Strict` };
@@ -45,26 +46,6 @@ export function checkAccess(request: Pick<http.IncomingMessage, 'headers' | 'url
 // holds no token that opens the API.
 export function executorToken(token: string, agentId: string): string {
   return createHmac('sha256', token).update(`executor:${agentId}`).digest('hex');
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function cookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
 }
 
 function hostName(host: string): string {
