@@ -13,7 +13,7 @@ import { mesos } from '../proto/generated/mesos.js';
 import { ExecutorError } from '../errors.js';
 import type { ContainerRuntime } from '../docker/container-runtime.js';
 import type { CreateRequest } from '../docker/create-request.js';
-import { OWNER_LABELS, thisHost } from '../docker/container-owner.js';
+import { identityLabels, OWNER_LABELS, thisHost } from '../docker/container-owner.js';
 import type { ContainerPolicy } from '../config/policy-flags.js';
 import { ExecutorContainer, ExecutorPolicyError, type ContainerOutput } from './executor-container.js';
 import { executorPolicyViolation } from './executor-container-policy.js';
@@ -334,12 +334,14 @@ export function usesExecutorImage(task: mesos.v1.ITaskInfo): boolean {
 // without the executor pid: the orphan sweep judges task containers, not this one.
 function executorContainerLabels(spec: LaunchSpec, sandbox: string): Record<string, string> {
   return {
-    'org.apache.mesos.framework_id': spec.frameworkId,
-    'org.apache.mesos.executor_id': spec.executorId,
-    'org.apache.mesos.task_id': spec.task.task_id?.value ?? '',
-    'org.apache.mesos.agent_id': spec.agentId,
-    'org.apache.mesos.container_id': spec.containerId,
-    'org.apache.mesos.sandbox': sandbox,
+    ...identityLabels({
+      frameworkId: spec.frameworkId,
+      executorId: spec.executorId,
+      taskId: spec.task.task_id?.value ?? '',
+      agentId: spec.agentId,
+      containerId: spec.containerId,
+      sandbox,
+    }),
     [OWNER_LABELS.host]: thisHost.hostname,
     [OWNER_LABELS.bootId]: thisHost.bootId,
   };

@@ -94,18 +94,31 @@ export function processLives(pid: number, start?: string, host: Host = thisHost)
 
 // The labels that say which task a container runs for. An executor adopts a container only when
 // every one of them that it knows matches: a name alone (or a checkpoint) proves nothing.
-const IDENTITY_LABELS = [
-  'org.apache.mesos.framework_id',
-  'org.apache.mesos.executor_id',
-  'org.apache.mesos.task_id',
-  'org.apache.mesos.agent_id',
-  'org.apache.mesos.container_id',
-  'org.apache.mesos.sandbox',
-] as const;
+const IDENTITY_LABELS = {
+  frameworkId: 'org.apache.mesos.framework_id',
+  executorId: 'org.apache.mesos.executor_id',
+  taskId: 'org.apache.mesos.task_id',
+  agentId: 'org.apache.mesos.agent_id',
+  containerId: 'org.apache.mesos.container_id',
+  sandbox: 'org.apache.mesos.sandbox',
+} as const;
+
+// Which task a container runs for; a part left out is neither labelled nor compared.
+export type TaskIdentity = { readonly [part in keyof typeof IDENTITY_LABELS]?: string | undefined };
+
+// The identity labels of a container, for the parts given.
+export function identityLabels(identity: TaskIdentity): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [part, label] of Object.entries(IDENTITY_LABELS)) {
+    const value = identity[part as keyof TaskIdentity];
+    if (value !== undefined) labels[label] = value;
+  }
+  return labels;
+}
 
 // The first identity label that differs, or undefined when the container is this task's.
 export function identityMismatch(actual: Readonly<Record<string, string>> | null | undefined, expected: Readonly<Record<string, string>>): string | undefined {
-  for (const key of IDENTITY_LABELS) {
+  for (const key of Object.values(IDENTITY_LABELS)) {
     if (expected[key] === undefined) continue;
     if (actual?.[key] !== expected[key]) return key;
   }

@@ -11,7 +11,7 @@ import type { ContainerRuntime } from '../docker/container-runtime.js';
 import { mesos } from '../proto/generated/mesos.js';
 import { errorMessage, log, redact } from '../log.js';
 import { scrubInspectData } from '../docker/container-inspect.js';
-import { ownerLabels, STATE_DIRECTORY_LABEL } from '../docker/container-owner.js';
+import { identityLabels, ownerLabels, STATE_DIRECTORY_LABEL } from '../docker/container-owner.js';
 import { containerLogConfig, type LogConfig } from '../docker/container-log-driver.js';
 import type { AgentConnection, Event } from './agent-connection.js';
 import { newTaskStatus, type StatusFields } from './task-status.js';
@@ -441,12 +441,14 @@ export class Executor {
 
   private containerLabels(taskId: string): Record<string, string> {
     return {
-      'org.apache.mesos.framework_id': this.config.frameworkId,
-      'org.apache.mesos.executor_id': this.config.executorId,
-      'org.apache.mesos.task_id': taskId,
-      ...(this.config.agentId ? { 'org.apache.mesos.agent_id': this.config.agentId } : {}),
-      ...(this.containerId ? { 'org.apache.mesos.container_id': this.containerId } : {}),
-      'org.apache.mesos.sandbox': this.config.sandboxDirectory,
+      ...identityLabels({
+        frameworkId: this.config.frameworkId,
+        executorId: this.config.executorId,
+        taskId,
+        agentId: this.config.agentId || undefined,
+        containerId: this.containerId || undefined,
+        sandbox: this.config.sandboxDirectory,
+      }),
       [STATE_DIRECTORY_LABEL]: this.deps.stateDirectory,
       ...ownerLabels(),
     };

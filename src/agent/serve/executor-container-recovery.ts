@@ -4,7 +4,7 @@
 // reported gone when it has exited or is missing. A container whose labels differ is not this
 // agent's to act on, whatever its name. Pure: the caller inspects, adopts and removes.
 import { CONTAINER_KIND_LABEL } from '../executor-container-spec.js';
-import { identityMismatch } from '../../docker/container-owner.js';
+import { identityLabels, identityMismatch } from '../../docker/container-owner.js';
 import type { ContainerInspect } from '../../docker/container-inspect.js';
 
 // Who the executor container must say it belongs to (launcher.ts writes these labels).
@@ -39,12 +39,12 @@ export function executorContainerVerdict(inspect: ContainerInspect | undefined, 
 // The first label that says the container is not this task's executor container, or undefined.
 export function executorLabelMismatch(labels: Readonly<Record<string, string>> | null | undefined, expected: ExecutorContainerIdentity): string | undefined {
   if (labels?.[CONTAINER_KIND_LABEL] !== 'executor') return CONTAINER_KIND_LABEL;
-  return identityMismatch(labels, {
-    'org.apache.mesos.framework_id': expected.frameworkId,
-    'org.apache.mesos.agent_id': expected.agentId,
-    'org.apache.mesos.executor_id': expected.executorId,
-    'org.apache.mesos.task_id': expected.taskId,
-    'org.apache.mesos.container_id': expected.containerId,
-    'org.apache.mesos.sandbox': expected.sandbox,
-  });
+  return identityMismatch(labels, identityLabels({
+    frameworkId: expected.frameworkId,
+    agentId: expected.agentId,
+    executorId: expected.executorId,
+    taskId: expected.taskId,
+    containerId: expected.containerId,
+    sandbox: expected.sandbox,
+  }));
 }

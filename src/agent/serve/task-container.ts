@@ -3,7 +3,7 @@
 // executor process is no longer alive: a name alone proves nothing.
 import { DockerError } from '../../docker/docker-error.js';
 import type { ContainerRuntime } from '../../docker/container-runtime.js';
-import { identityMismatch, ownership } from '../../docker/container-owner.js';
+import { identityLabels, identityMismatch, ownership } from '../../docker/container-owner.js';
 import type { ContainerInspect } from '../../docker/container-inspect.js';
 import { executorContainerVerdict, type ExecutorContainerIdentity } from './executor-container-recovery.js';
 
@@ -24,11 +24,7 @@ export async function removeTaskContainer(docker: ContainerRuntime, container: T
     if (error instanceof DockerError && error.notFound) return 'absent';
     throw error;
   }
-  const expected = {
-    'org.apache.mesos.framework_id': container.frameworkId,
-    'org.apache.mesos.executor_id': container.executorId,
-    'org.apache.mesos.container_id': container.containerId,
-  };
+  const expected = identityLabels({ frameworkId: container.frameworkId, executorId: container.executorId, containerId: container.containerId });
   if (identityMismatch(labels, expected) !== undefined) return 'not-ours';
   if (ownership(labels ?? {}) === 'alive') return 'owner-alive';
   try {
