@@ -6,3 +6,9 @@ import { createHmac } from 'node:crypto';
 export function executorTokenFor(key: string, executorId: string, containerId: string): string {
   return createHmac('sha256', key).update(`${executorId}:${containerId}`).digest('hex');
 }
+
+// The key a serve agent derives its executors' tokens from: from the operator's token, so that a
+// restarted agent knows it without keeping it on disk, and no executor token opens the API.
+export function executorTokenKey(agentToken: string, agentId: string): string {
+  return createHmac('sha256', agentToken).update(`executor:${agentId}`).digest('hex');
+}

@@ -6,7 +6,6 @@
 // turned back into the token, and it ends when the token changes. Without one, a loopback agent still refuses requests
 // named for another host (DNS rebinding) or sent from another origin (a web page's forms), since
 // submitting a task runs a container as root.
-import { createHmac } from 'node:crypto';
 import type http from 'node:http';
 import { sessionValue } from '../console/console-auth.js';
 import { cookieValue, sameSecret } from '../request-secrets.js';
@@ -39,13 +38,6 @@ export function checkAccess(request: Pick<http.IncomingMessage, 'headers' | 'url
     return { ok: true, setCookie: `${TOKEN_COOKIE}=${sessionValue(policy.token)}; Path=/; HttpOnly; SameSite=Strict` };
   }
   return { ok: false, status: 401, reason: 'Unauthorized: send the token as Authorization: Bearer <token> (or open the console once with ?token=<token>)' };
-}
-
-// The token the agent's executors use (MESOS_EXECUTOR_AUTHENTICATION_TOKEN), derived from the
-// operator's so that a restarted agent knows it without keeping it on disk, and so that an executor
-// holds no token that opens the API.
-export function executorToken(token: string, agentId: string): string {
-  return createHmac('sha256', token).update(`executor:${agentId}`).digest('hex');
 }
 
 function hostName(host: string): string {

@@ -28,7 +28,7 @@ import { prepareCheckpointDirectory, readCheckpoint, writeCheckpoint, type Check
 import { removeExecutorContainer, removeTaskContainer } from './task-container.js';
 import { executorContainerVerdict, type ExecutorContainerIdentity, type ExecutorContainerVerdict } from './executor-container-recovery.js';
 import type { TaskExecutor } from './task-book.js';
-import { executorToken } from './access.js';
+import { executorTokenKey } from '../executor-token.js';
 
 export interface ServeAgentOptions {
   readonly workDir: string;
@@ -97,7 +97,7 @@ export class ServeAgent {
       port: previous?.port ?? options.port,
       agentId,
       frameworkId: previous?.frameworkId,
-      ...(options.token !== undefined ? { executorTokenKey: executorToken(options.token, agentId) } : {}),
+      ...(options.token !== undefined ? { executorTokenKey: executorTokenKey(options.token, agentId) } : {}),
       autoAcknowledge: false,
       checkpoint: options.checkpoint,
       recoveryTimeoutMs: options.recoveryTimeoutMs,
