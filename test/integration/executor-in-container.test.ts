@@ -10,7 +10,7 @@ import { executorStateRoot } from '../../src/agent/launcher.js';
 import type { ExecutorRecord, LocalAgent } from '../../src/agent/local-agent.js';
 import { mesos } from '../../src/proto/generated/mesos.js';
 import {
-  allCommandLines, containerExists, eventually, exitCode, inspectContainer, sandboxFile, shellTask, sleep, startAgent, states, terminal, type AgentOverrides,
+  allCommandLines, containerExists, eventually, exitCode, inspectContainer, sandboxFile, shellTask, startAgent, states, terminal, type AgentOverrides,
 } from '../helpers/harness.js';
 import { ensureExecutorImage } from '../helpers/executor-images.js';
 
@@ -132,7 +132,8 @@ describe('the executor in a container', { concurrency: 3 }, () => {
     const record = agent.launch(shellTask('sleep 3; echo done'));
     await agent.waitForUpdate(record.executorId, (update) => update.status.state === TaskState.TASK_RUNNING);
     await agent.stop();
-    await sleep(1000);
+    // The executor has noticed the agent is gone (and, checkpointing, waits to subscribe again).
+    await eventually('the executor to notice the agent is gone', () => sandboxFile(record, 'stderr').includes('Disconnected from agent') || undefined, 20_000);
     assert.equal((await inspectContainer(executorContainer(record))).State.Running, true, 'the executor container runs while the agent is down');
     assert.equal(record.exitCode, undefined);
     await agent.start();
